@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: the CMocka suite on PoCL, again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# and the kernel checks on tiny shapes under Oclgrind (data races, uninitialized reads, out-of-bounds).
+# Usage: scripts/test.sh [--quick]   (--quick: the plain suite only). Run scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+export POCL_CACHE_DIR="$PWD/build/pocl-cache"
+mkdir -p "$POCL_CACHE_DIR"
+
+echo "== tests on PoCL (warnings are errors)"
+cmake -S . -B build -DACL_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure
+
+[ "${1:-}" = "--quick" ] && exit 0
+
+echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DACL_WERROR=ON -DACL_SANITIZE=ON -DACL_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+# The OpenCL loader and PoCL keep allocations alive until exit by design: leaks are not ours to judge.
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure
+
+echo "== kernels under Oclgrind (tiny shapes)"
+scripts/oclgrind-check.sh build

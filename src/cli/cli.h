@@ -1,0 +1,19 @@
+/* cli.h: the subcommands of `alexnet-cl` and the small helpers they share. Only the CLI exits. */
+#ifndef ACL_CLI_H
+#define ACL_CLI_H
+
+#include "alexnet_cl.h"
+
+#define EXIT_USAGE 2
+
+int cmd_devices(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+
+/* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1. */
+int cli_error(acl_status st, const char *what);
+/* Prints "alexnet-cl <cmd>: <msg>" and a hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a non-negative integer option value; returns 0 on success. */
+int cli_parse_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out);
+
+#endif

@@ -1,0 +1,77 @@
+/* main.c: `alexnet-cl`, dispatching to one file per subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"selftest", cmd_selftest, "check every kernel against its host reference on a device"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: alexnet-cl <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n`alexnet-cl <command> --help` describes a command's options.\n"
+               "Environment: ACL_CACHE_DIR (program cache folder), ACL_KERNEL_DIR (read cl/ sources from a "
+               "folder).\n");
+}
+
+int cli_error(acl_status st, const char *what)
+{
+    fprintf(stderr, "alexnet-cl: %s: %s\n", what, acl_last_error()[0] ? acl_last_error() : acl_status_name(st));
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "alexnet-cl %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see `alexnet-cl %s --help`)\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_parse_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    if (!value || !*value)
+        return cli_usage_error(cmd, "%s needs a value", opt);
+    long v = strtol(value, &end, 10);
+    if (*end != '\0' || v < lo || v > hi)
+        return cli_usage_error(cmd, "%s wants an integer from %ld to %ld, not \"%s\"", opt, lo, hi, value);
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("alexnet-cl %s\n", ACL_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "alexnet-cl: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
