@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# cli_test.sh: `alexnet-cl` as a user meets it: exit codes and one-line messages for wrong arguments, a
+# missing platform and a device that does not exist; `devices` and a warm-cache `selftest`.
+# Usage: cli_test.sh PATH/TO/alexnet-cl
+set -u
+bin=$1
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export ACL_CACHE_DIR="$tmp/cache"
+
+# expect NAME EXIT_CODE PATTERN -- command...: the command exits with EXIT_CODE and its output matches PATTERN.
+expect() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL $name: exit $rc (wanted $code), output:"
+    sed 's/^/    /' <<<"$out" | head -n 20
+  fi
+}
+
+expect "no arguments" 2 "usage: alexnet-cl" -- "$bin"
+expect "help" 0 "selftest" -- "$bin" --help
+expect "unknown command" 2 "unknown command \"frobnicate\"" -- "$bin" frobnicate
+expect "unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" selftest --bogus
+expect "missing value" 2 "--device needs a value" -- "$bin" selftest --device
+mkdir -p "$tmp/empty-vendors"
+expect "no platform" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" devices
+expect "no platform, selftest" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" selftest
+
+if "$bin" devices >/dev/null 2>&1; then
+  expect "devices" 0 "index +name +type" -- "$bin" devices
+  expect "device out of range" 1 "device 999 does not exist" -- "$bin" selftest --device 999
+  expect "device name not found" 1 "no device name contains \"no-such-gpu\"" -- "$bin" selftest --device no-such-gpu
+  expect "unknown op" 1 "no op name starts with" -- "$bin" selftest --op nosuchop
+  expect "selftest cold" 0 "all checks passed" -- "$bin" selftest --op relu --tiny -v
+  expect "selftest warm hits the cache" 0 "[0-9]+ programs, ([1-9][0-9]*) from cache" -- "$bin" selftest --op relu --tiny -v
+else
+  echo "SKIP device checks: no OpenCL device"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
