@@ -1,0 +1,93 @@
+/* bench.c: marker-bracketed profiling of enqueued work; the copy-bandwidth peak. */
+#include "bench.h"
+
+#include <stdlib.h>
+
+#include "runtime/error.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static acl_status marker_end(cl_event ev, cl_ulong *t)
+{
+    acl_status st = ACL_OK;
+    CL_TRY(clWaitForEvents(1, &ev));
+    CL_TRY(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof *t, t, NULL));
+cleanup:
+    return st;
+}
+
+acl_status bench_time(struct acl_ctx *c, const struct bench_item *item, int warmup, int reps,
+                      struct bench_result *out)
+{
+    acl_status st = ACL_OK;
+    double *ms = calloc((size_t)reps, sizeof *ms);
+    cl_event before = NULL, after = NULL;
+    if (!ms)
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    for (int i = 0; i < warmup; i++)
+        ACL_TRY(item->enqueue(c, item->arg));
+    ACL_TRY(acl_finish(c));
+    for (int r = 0; r < reps; r++) {
+        cl_ulong t0 = 0, t1 = 0;
+        CL_TRY(clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &before));
+        ACL_TRY(item->enqueue(c, item->arg));
+        CL_TRY(clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &after));
+        ACL_TRY(marker_end(before, &t0));
+        ACL_TRY(marker_end(after, &t1));
+        ms[r] = (double)(t1 - t0) * 1e-6;
+        clReleaseEvent(before);
+        clReleaseEvent(after);
+        before = after = NULL;
+    }
+    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    out->median_ms = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+    out->min_ms = ms[0];
+    out->gflops = out->median_ms > 0 ? item->flops / (out->median_ms * 1e6) : 0;
+    out->gbs = out->median_ms > 0 ? item->bytes / (out->median_ms * 1e6) : 0;
+cleanup:
+    if (before)
+        clReleaseEvent(before);
+    if (after)
+        clReleaseEvent(after);
+    free(ms);
+    return st;
+}
+
+struct copy_arg {
+    cl_mem src, dst;
+    size_t bytes;
+};
+
+static acl_status enqueue_copy(struct acl_ctx *c, void *arg)
+{
+    struct copy_arg *a = arg;
+    acl_status st = ACL_OK;
+    CL_TRY(clEnqueueCopyBuffer(c->queue, a->src, a->dst, 0, 0, a->bytes, 0, NULL, NULL));
+cleanup:
+    return st;
+}
+
+acl_status bench_copy_peak(struct acl_ctx *c, double *gbs)
+{
+    acl_status st = ACL_OK;
+    struct copy_arg a = {NULL, NULL, (size_t)128 << 20};
+    if (a.bytes > c->dev.info.max_alloc_bytes / 2)
+        a.bytes = (size_t)(c->dev.info.max_alloc_bytes / 2);
+    ACL_TRY(acl_buffer(c, a.bytes, &a.src));
+    ACL_TRY(acl_buffer(c, a.bytes, &a.dst));
+    ACL_TRY(acl_fill_float(c, a.src, 0, a.bytes / 4, 1.0f));
+    struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy, &a};
+    struct bench_result r;
+    ACL_TRY(bench_time(c, &item, 1, 5, &r));
+    *gbs = r.gbs;
+cleanup:
+    if (a.src)
+        clReleaseMemObject(a.src);
+    if (a.dst)
+        clReleaseMemObject(a.dst);
+    return st;
+}
