@@ -4,12 +4,16 @@
 #include <string.h>
 
 #include "ops/gemm.h"
+#include "ops/lrn.h"
+#include "ops/maxpool.h"
 #include "ops/relu.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
 const struct acl_op_entry acl_ops[] = {
     {"gemm", gemm_selftest},
+    {"lrn", lrn_selftest},
+    {"maxpool", maxpool_selftest},
     {"relu", relu_selftest},
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);
