@@ -14,10 +14,12 @@ log="$build/oclgrind.log"
 rm -f "$log"
 # Oclgrind alone on the loader's list, so device 0 is the simulator.
 OCL_ICD_VENDORS="$vendors" OCLGRIND_DATA_RACES=1 OCLGRIND_UNINITIALIZED=1 OCLGRIND_LOG="$log" \
-  OCLGRIND_CHECK_API=1 ACL_CACHE_DIR="" "$build/alexnet-cl" selftest --tiny --device oclgrind "$@"
+  OCLGRIND_CHECK_API=1 ACL_CACHE_DIR="" "$build/alexnet-cl" selftest --tiny --device oclgrind "$@" || rc=$?
+# Show Oclgrind's findings even when the selftest itself failed: they usually explain it.
 if [ -s "$log" ]; then
   echo "oclgrind-check: Oclgrind reported problems:"
   head -n 60 "$log"
   exit 1
 fi
+[ "${rc:-0}" -eq 0 ] || { echo "oclgrind-check: selftest failed on Oclgrind (exit $rc)"; exit "$rc"; }
 echo "oclgrind-check: no races, uninitialized reads or out-of-bounds accesses reported"
