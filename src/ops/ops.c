@@ -3,14 +3,18 @@
 
 #include <string.h>
 
+#include "ops/fc.h"
 #include "ops/gemm.h"
 #include "ops/relu.h"
+#include "ops/sgd.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
 const struct acl_op_entry acl_ops[] = {
     {"gemm", gemm_selftest},
     {"relu", relu_selftest},
+    {"fc", fc_selftest},
+    {"sgd", sgd_selftest},
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);
 
