@@ -3,10 +3,12 @@
 
 #include <string.h>
 
+#include "ops/fc.h"
 #include "ops/gemm.h"
 #include "ops/lrn.h"
 #include "ops/maxpool.h"
 #include "ops/relu.h"
+#include "ops/sgd.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
@@ -15,6 +17,8 @@ const struct acl_op_entry acl_ops[] = {
     {"lrn", lrn_selftest},
     {"maxpool", maxpool_selftest},
     {"relu", relu_selftest},
+    {"fc", fc_selftest},
+    {"sgd", sgd_selftest},
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);
 
