@@ -8,7 +8,9 @@
 
 #include "runtime/error.h"
 
-static const uint32_t sentinel_bits = 0x5eed1234u; /* a normal float that no kernel computes by chance */
+/* -1.2345678f: an ordinary magnitude, so that even "+= small" past the end changes it, and negative, so that
+ * ReLU or max of a copied sentinel does not reproduce it. */
+static const uint32_t sentinel_bits = 0xbf9e0651u;
 static const uint32_t poison_bits = 0x7fc0dead;     /* a quiet NaN */
 
 void acl_selftest_report(struct acl_selftest *t, const acl_check_row *row)
