@@ -99,5 +99,9 @@ static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
 
 const struct bench_case bench_cases[] = {
     {"relu", case_relu},
+    {"lrn", bench_case_lrn},
+    {"maxpool", bench_case_maxpool},
+    {"fc", bench_case_fc},
+    {"sgd", bench_case_sgd},
     {NULL, NULL},
 };

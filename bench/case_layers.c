@@ -1,0 +1,187 @@
+/* case_layers.c: bench cases for LRN, max pooling, the fully connected layers and the SGD update, at the
+ * paper's shapes (Caffe bvlc_alexnet geometry). */
+#include <stdio.h>
+
+#include "cases.h"
+#include "ops/fc.h"
+#include "ops/lrn.h"
+#include "ops/maxpool.h"
+#include "ops/sgd.h"
+#include "runtime/error.h"
+
+#define V(m) ((struct acl_view){(m), 0})
+
+/* ---- LRN ------------------------------------------------------------------------------------ */
+
+struct lrn_arg {
+    struct lrn_shape s;
+    cl_mem x, y, scale, dy, dx;
+    int backward;
+};
+
+static acl_status enqueue_lrn(struct acl_ctx *c, void *arg)
+{
+    struct lrn_arg *a = arg;
+    return a->backward ? lrn_backward(c, V(a->dx), V(a->dy), V(a->x), V(a->y), V(a->scale), &a->s, NULL)
+                       : lrn_forward(c, V(a->y), V(a->scale), V(a->x), &a->s, NULL);
+}
+
+acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
+{
+    static const struct { const char *layer; int c, hw; } layers[] = {{"lrn1", 96, 55}, {"lrn2", 256, 27}};
+    acl_status st = ACL_OK;
+    for (int l = 0; l < 2; l++) {
+        struct bench_bufs b = {0};
+        struct lrn_arg a = {.s = {r->batch, layers[l].c, layers[l].hw, layers[l].hw, 5, 1e-4f, 0.75f, 2.0f}};
+        double n = (double)r->batch * layers[l].c * layers[l].hw * layers[l].hw;
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.scale));
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.dy));
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.dx));
+        ACL_TRY(enqueue_lrn(c, &a)); /* a real scale (> 0) for the backward */
+        for (a.backward = 0; a.backward < 2; a.backward++) {
+            /* forward: a window sum of squares, scale, pow, multiply; reads x, writes y and scale */
+            struct bench_item item = {"", "", n * (a.backward ? 3 * 5 + 8 : 2 * 5 + 6), n * (a.backward ? 20 : 12),
+                                      enqueue_lrn, &a};
+            snprintf(item.kernel, sizeof item.kernel, "lrn.%s", a.backward ? "backward" : "forward");
+            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %dx%d n5", layers[l].layer, r->batch, layers[l].c,
+                     layers[l].hw, layers[l].hw);
+            ACL_TRY(report_time(c, r, &item));
+        }
+    cleanup:
+        bench_bufs_free(&b);
+        if (st != ACL_OK)
+            return st;
+    }
+    return st;
+}
+
+/* ---- max pooling ------------------------------------------------------------------------------ */
+
+struct pool_arg {
+    struct pool_shape s;
+    cl_mem x, y, argmax, dy, dx;
+    int backward;
+};
+
+static acl_status enqueue_pool(struct acl_ctx *c, void *arg)
+{
+    struct pool_arg *a = arg;
+    return a->backward ? maxpool_backward(c, V(a->dx), V(a->dy), V(a->argmax), &a->s, NULL)
+                       : maxpool_forward(c, V(a->y), V(a->argmax), V(a->x), &a->s, NULL);
+}
+
+acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r)
+{
+    static const struct { const char *layer; int c, hw; } layers[] = {{"pool1", 96, 55}, {"pool2", 256, 27},
+                                                                     {"pool5", 256, 13}};
+    acl_status st = ACL_OK;
+    for (int l = 0; l < 3; l++) {
+        struct bench_bufs b = {0};
+        struct pool_arg a = {.s = {r->batch, layers[l].c, layers[l].hw, layers[l].hw, 3, 2, 0, 0}};
+        int o = pool_out_size(layers[l].hw, 3, 2, 0, 0);
+        double in = (double)r->batch * layers[l].c * layers[l].hw * layers[l].hw;
+        double out = (double)r->batch * layers[l].c * o * o;
+        ACL_TRY(bench_buf(c, &b, (size_t)in, &a.x));
+        ACL_TRY(bench_buf(c, &b, (size_t)out, &a.y));
+        ACL_TRY(bench_buf(c, &b, (size_t)out, &a.argmax)); /* ints: the forward below writes real indices */
+        ACL_TRY(bench_buf(c, &b, (size_t)out, &a.dy));
+        ACL_TRY(bench_buf(c, &b, (size_t)in, &a.dx));
+        ACL_TRY(enqueue_pool(c, &a));
+        for (a.backward = 0; a.backward < 2; a.backward++) {
+            struct bench_item item = {"", "", a.backward ? out : out * 9, a.backward ? 4 * in + 8 * out : 4 * in + 8 * out,
+                                      enqueue_pool, &a};
+            snprintf(item.kernel, sizeof item.kernel, "maxpool.%s", a.backward ? "backward" : "forward");
+            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %d->%d 3/2", layers[l].layer, r->batch, layers[l].c,
+                     layers[l].hw, o);
+            ACL_TRY(report_time(c, r, &item));
+        }
+    cleanup:
+        bench_bufs_free(&b);
+        if (st != ACL_OK)
+            return st;
+    }
+    return st;
+}
+
+/* ---- fully connected ---------------------------------------------------------------------------- */
+
+struct fc_arg {
+    struct fc_shape s;
+    cl_mem x, w, bias, y, dy, dx, dw, db;
+    int backward;
+};
+
+static acl_status enqueue_fc(struct acl_ctx *c, void *arg)
+{
+    struct fc_arg *a = arg;
+    return a->backward ? fc_backward(c, V(a->dx), V(a->dw), V(a->db), V(a->dy), V(a->x), V(a->w), &a->s, NULL)
+                       : fc_forward(c, V(a->y), V(a->x), V(a->w), V(a->bias), &a->s, NULL);
+}
+
+acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
+{
+    static const struct { const char *layer; int in, out; } layers[] = {
+        {"fc6", 9216, 4096}, {"fc7", 4096, 4096}, {"fc8", 4096, 1000}};
+    acl_status st = ACL_OK;
+    for (int l = 0; l < 3; l++) {
+        struct bench_bufs b = {0};
+        struct fc_arg a = {.s = {r->batch, layers[l].in, layers[l].out}};
+        double n = r->batch, in = layers[l].in, out = layers[l].out;
+        ACL_TRY(bench_buf(c, &b, (size_t)(n * in), &a.x));
+        ACL_TRY(bench_buf(c, &b, (size_t)(in * out), &a.w));
+        ACL_TRY(bench_buf(c, &b, (size_t)out, &a.bias));
+        ACL_TRY(bench_buf(c, &b, (size_t)(n * out), &a.y));
+        ACL_TRY(bench_buf(c, &b, (size_t)(n * out), &a.dy));
+        ACL_TRY(bench_buf(c, &b, (size_t)(n * in), &a.dx));
+        ACL_TRY(bench_buf(c, &b, (size_t)(in * out), &a.dw));
+        ACL_TRY(bench_buf(c, &b, (size_t)out, &a.db));
+        for (a.backward = 0; a.backward < 2; a.backward++) {
+            /* forward reads W once; backward reads W, and reads and writes dW */
+            struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out,
+                                      4 * (a.backward ? 3 * in * out + 2 * n * in + n * out : in * out + n * in + n * out),
+                                      enqueue_fc, &a};
+            snprintf(item.kernel, sizeof item.kernel, "fc.%s", a.backward ? "backward" : "forward");
+            snprintf(item.shape, sizeof item.shape, "%s N%d %d->%d", layers[l].layer, r->batch, layers[l].in,
+                     layers[l].out);
+            ACL_TRY(report_time(c, r, &item));
+        }
+    cleanup:
+        bench_bufs_free(&b);
+        if (st != ACL_OK)
+            return st;
+    }
+    return st;
+}
+
+/* ---- SGD ------------------------------------------------------------------------------------ */
+
+struct sgd_arg {
+    cl_mem w, v, g;
+    size_t n;
+};
+
+static acl_status enqueue_sgd(struct acl_ctx *c, void *arg)
+{
+    struct sgd_arg *a = arg;
+    struct sgd_params p = {0.01f, 0.9f, 5e-4f};
+    return sgd_update(c, V(a->w), V(a->v), V(a->g), 0, a->n, &p, NULL);
+}
+
+acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r)
+{
+    /* The paper's network (groups of two, 1000 classes) has 60,965,224 parameters. */
+    struct sgd_arg a = {.n = 60965224};
+    struct bench_bufs b = {0};
+    acl_status st = ACL_OK;
+    ACL_TRY(bench_buf(c, &b, a.n, &a.w));
+    ACL_TRY(bench_buf(c, &b, a.n, &a.v));
+    ACL_TRY(bench_buf(c, &b, a.n, &a.g));
+    struct bench_item item = {"sgd.update", "paper AlexNet, 60965224 params", 6.0 * (double)a.n,
+                              20.0 * (double)a.n, enqueue_sgd, &a};
+    ACL_TRY(report_time(c, r, &item));
+cleanup:
+    bench_bufs_free(&b);
+    return st;
+}
