@@ -3,14 +3,20 @@
 
 #include <string.h>
 
+#include "ops/accuracy.h"
+#include "ops/dropout.h"
 #include "ops/gemm.h"
 #include "ops/relu.h"
+#include "ops/softmax.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
 const struct acl_op_entry acl_ops[] = {
     {"gemm", gemm_selftest},
     {"relu", relu_selftest},
+    {"dropout", dropout_selftest},
+    {"softmax", softmax_selftest},
+    {"accuracy", accuracy_selftest},
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);
 
