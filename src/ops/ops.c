@@ -3,21 +3,28 @@
 
 #include <string.h>
 
+#include "ops/accuracy.h"
+#include "ops/dropout.h"
 #include "ops/fc.h"
 #include "ops/gemm.h"
 #include "ops/lrn.h"
 #include "ops/maxpool.h"
 #include "ops/relu.h"
 #include "ops/sgd.h"
+#include "ops/softmax.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
+/* In the order a forward pass meets them. */
 const struct acl_op_entry acl_ops[] = {
-    {"gemm", gemm_selftest},
+    {"relu", relu_selftest},
     {"lrn", lrn_selftest},
     {"maxpool", maxpool_selftest},
-    {"relu", relu_selftest},
+    {"gemm", gemm_selftest},
     {"fc", fc_selftest},
+    {"dropout", dropout_selftest},
+    {"softmax", softmax_selftest},
+    {"accuracy", accuracy_selftest},
     {"sgd", sgd_selftest},
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);

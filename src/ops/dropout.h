@@ -1,0 +1,46 @@
+/* dropout.h: inverted dropout with a Philox mask (cl/philox.h), its host reference and its launchers. */
+#ifndef ACL_OPS_DROPOUT_H
+#define ACL_OPS_DROPOUT_H
+
+#include "ops/check.h"
+
+/* A (rows, cols) tensor that is the column range [col_base, col_base + cols) of a logical (rows, total_cols)
+ * tensor. Element (r, c) draws its number at logical index r * total_cols + col_base + c, so a layer whose
+ * features are split across devices gets the mask the unsplit layer would. One device: total_cols = cols,
+ * col_base = 0 (any flat tensor of n elements: rows 1, cols n).
+ *
+ * Element i is kept when acl_philox_uniform(seed, step, index) >= p, and then scaled by 1 / (1 - p), so the
+ * expected output is the input and inference needs no rescaling. p = 0 is the identity; p must lie in [0, 1).
+ * The trainer passes its step counter as step and a different seed for every dropout layer. */
+struct dropout_shape {
+    int rows, cols;
+    int total_cols, col_base;
+    float p;
+    uint64_t seed, step;
+};
+
+/* ACL_OK, or ACL_ERR_ARGUMENT naming what is wrong. */
+acl_status dropout_check_shape(const struct dropout_shape *s);
+
+/* Whether element (r, c) of the tensor is kept. */
+int dropout_kept_ref(const struct dropout_shape *s, int r, int c);
+/* y (rows, cols) = x / (1 - p) where kept, else 0. */
+void dropout_forward_ref(double *y, const double *x, const struct dropout_shape *s);
+/* dx (rows, cols) is overwritten with dy / (1 - p) where kept, else 0. */
+void dropout_backward_ref(double *dx, const double *dy, const struct dropout_shape *s);
+
+/* y may be x (in place). */
+acl_status dropout_forward(struct acl_ctx *c, struct acl_view y, struct acl_view x, const struct dropout_shape *s,
+                           cl_event *ev);
+/* Recomputes the mask from (seed, step, index): no mask buffer. dx (overwritten) may be dy. */
+acl_status dropout_backward(struct acl_ctx *c, struct acl_view dx, struct acl_view dy,
+                            const struct dropout_shape *s, cl_event *ev);
+
+/* The generator on the device, for checking it against the host: bits[i] = acl_philox_bits(seed, step,
+ * first + i) and uniform[i] = acl_philox_uniform(...) for i < n; bits is an int buffer. */
+acl_status dropout_philox(struct acl_ctx *c, struct acl_view bits, struct acl_view uniform, uint64_t seed,
+                          uint64_t step, uint64_t first, int n, cl_event *ev);
+
+acl_status dropout_selftest(struct acl_ctx *c, struct acl_selftest *t);
+
+#endif
