@@ -102,6 +102,8 @@ const struct bench_case bench_cases[] = {
     {"lrn", bench_case_lrn},
     {"maxpool", bench_case_maxpool},
     {"fc", bench_case_fc},
+    {"dropout", bench_case_dropout},
+    {"softmax", bench_case_softmax},
     {"sgd", bench_case_sgd},
     {NULL, NULL},
 };

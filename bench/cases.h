@@ -16,6 +16,8 @@ acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r);
+acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r);
+acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r);
 
 /* Device buffers for a case, freed together. */
 struct bench_bufs {
