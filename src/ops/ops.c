@@ -3,12 +3,14 @@
 
 #include <string.h>
 
+#include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/relu.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 
 const struct acl_op_entry acl_ops[] = {
+    {"conv", conv_selftest},
     {"gemm", gemm_selftest},
     {"relu", relu_selftest},
 };
