@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops/accuracy.h"
+#include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/fc.h"
 #include "ops/gemm.h"
@@ -17,6 +18,7 @@
 
 /* In the order a forward pass meets them. */
 const struct acl_op_entry acl_ops[] = {
+    {"conv", conv_selftest},
     {"relu", relu_selftest},
     {"lrn", lrn_selftest},
     {"maxpool", maxpool_selftest},
