@@ -98,6 +98,7 @@ static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
 }
 
 const struct bench_case bench_cases[] = {
+    {"conv", bench_case_conv},
     {"relu", case_relu},
     {"lrn", bench_case_lrn},
     {"maxpool", bench_case_maxpool},

@@ -12,6 +12,7 @@ struct bench_case {
 extern const struct bench_case bench_cases[];
 acl_status bench_gemm_peak(struct acl_ctx *c, double *gflops);
 
+acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r);
