@@ -1,0 +1,52 @@
+/* model.h: a network placed on one device: its flat parameter, gradient and momentum buffers, every
+ * layer's activations, and the forward, backward and update passes over a batch. */
+#ifndef ACL_NET_MODEL_H
+#define ACL_NET_MODEL_H
+
+#include "net/net.h"
+#include "runtime/ctx.h"
+
+struct acl_model {
+    const struct acl_net *net;
+    struct acl_ctx *c;
+    int batch;                  /* the largest batch; a pass may use fewer images */
+    int training;
+    int n;                      /* images in the current pass */
+    cl_mem params, grads, momentum;
+    cl_mem *act;                /* n_layers + 1: act[0] the input, act[i + 1] layer i's output (ReLU, dropout
+                                 * and an identity avgpool share their input's buffer: they run in place) */
+    cl_mem *aux;                /* per layer: LRN scale or pooling argmax, else NULL */
+    cl_mem dact[2];             /* activation gradients, ping-pong */
+    cl_mem ws;                  /* convolution workspace */
+    size_t ws_floats;
+    cl_mem probs, loss, mean, labels, counts;
+    struct acl_memory_plan plan;
+};
+
+/* Allocates everything for batches of up to batch images, after checking the memory plan against the
+ * device (refused with the numbers when it does not fit). Parameters start at zero. */
+acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int batch, int training,
+                            struct acl_model **out);
+void acl_model_destroy(struct acl_model *m);
+
+acl_status acl_model_write_params(struct acl_model *m, const float *params);
+acl_status acl_model_read_params(struct acl_model *m, float *params);
+acl_status acl_model_write_momentum(struct acl_model *m, const float *momentum);
+acl_status acl_model_read_momentum(struct acl_model *m, float *momentum);
+acl_status acl_model_read_grads(struct acl_model *m, float *grads);
+
+/* Uploads n images (n x C x H x W floats) and, when labels is not NULL, their labels. */
+acl_status acl_model_input(struct acl_model *m, const float *images, const int *labels, int n);
+/* Forward through every layer and, when labels were given, the loss and the top-1/top-5 counts. training
+ * turns dropout on; its mask is a function of (seed, step, layer, element). */
+acl_status acl_model_forward(struct acl_model *m, int training, uint64_t seed, uint64_t step);
+/* Zeroes the gradients and runs the backward pass of the last forward (which must have been training). */
+acl_status acl_model_backward(struct acl_model *m, uint64_t seed, uint64_t step);
+/* The paper's SGD step over every parameter. */
+acl_status acl_model_update(struct acl_model *m, float lr, float momentum, float weight_decay);
+/* Mean loss of the last forward, and its top-1 and top-5 correct counts (blocking reads). */
+acl_status acl_model_results(struct acl_model *m, float *loss, int *top1, int *top5);
+/* The logits (n x classes) of the last forward. */
+acl_status acl_model_read_logits(struct acl_model *m, float *logits);
+
+#endif
