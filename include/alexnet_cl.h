@@ -26,6 +26,8 @@ typedef enum acl_status {
     ACL_ERR_FORMAT,      /* a file is corrupt, truncated or of another format */
     ACL_ERR_BLAS,        /* CLBlast failed */
     ACL_ERR_MISMATCH,    /* a device result differs from the host reference */
+    ACL_ERR_DIVERGED,    /* training produced a NaN or infinite loss */
+    ACL_ERR_INTERRUPTED, /* stopped on request (Ctrl-C) after saving a checkpoint */
 } acl_status;
 
 /* The status's name, e.g. "ACL_ERR_OPENCL". */

@@ -61,6 +61,8 @@ const char *acl_status_name(acl_status status)
     case ACL_ERR_FORMAT: return "ACL_ERR_FORMAT";
     case ACL_ERR_BLAS: return "ACL_ERR_BLAS";
     case ACL_ERR_MISMATCH: return "ACL_ERR_MISMATCH";
+    case ACL_ERR_DIVERGED: return "ACL_ERR_DIVERGED";
+    case ACL_ERR_INTERRUPTED: return "ACL_ERR_INTERRUPTED";
     }
     return "ACL_ERR_UNKNOWN";
 }
