@@ -30,6 +30,14 @@ expect "help" 0 "selftest" -- "$bin" --help
 expect "unknown command" 2 "unknown command \"frobnicate\"" -- "$bin" frobnicate
 expect "unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" selftest --bogus
 expect "missing value" 2 "--device needs a value" -- "$bin" selftest --device
+expect "train: unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" train --bogus
+expect "train: bad number" 2 "--lr wants a number" -- "$bin" train --lr abc
+expect "train: bad policy" 2 "--lr-policy is step or plateau" -- "$bin" train --lr-policy sometimes
+expect "train: bad batch" 2 "--batch wants an integer from 1" -- "$bin" train --batch 0
+expect "train: zero epochs" 2 "--epochs 0 trains nothing" -- "$bin" train --epochs 0
+expect "train: missing dataset" 1 "$tmp/no-such-data" -- "$bin" train --data "$tmp/no-such-data" --out "$tmp/o"
+expect "train: unwritable output" 1 "cannot write to output folder" -- "$bin" train --out /proc/acl-out
+expect "train: unknown model" 1 "cannot open net description no-such-model" -- "$bin" train --model no-such-model --data fashion-mnist --out "$tmp/o"
 mkdir -p "$tmp/empty-vendors"
 expect "no platform" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" devices
 expect "no platform, selftest" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" selftest

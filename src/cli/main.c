@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"selftest", cmd_selftest, "check every kernel against its host reference on a device"},
+    {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
 };
 
 static void usage(FILE *f)

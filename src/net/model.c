@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/shapes.h"
 #include "ops/accuracy.h"
@@ -121,6 +122,7 @@ void acl_model_destroy(struct acl_model *m)
         release(all[i]);
     free(m->act);
     free(m->aux);
+    free(m->profile);
     free(m);
 }
 
@@ -196,14 +198,47 @@ static acl_status layer_forward(struct acl_model *m, int i, int training, uint64
     return acl_fail(ACL_ERR_ARGUMENT, "layer %s: unknown kind", l->name);
 }
 
+acl_status acl_model_profile(struct acl_model *m)
+{
+    if (!m->profile && !(m->profile = calloc(2 * (size_t)m->net->n_layers, sizeof *m->profile)))
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    return ACL_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* With profiling on, waits for the layer and adds its time to slot. */
+static acl_status profile_mark(struct acl_model *m, int slot, double *t)
+{
+    if (!m->profile)
+        return ACL_OK;
+    acl_status st = acl_finish(m->c);
+    double now = now_s();
+    m->profile[slot] += now - *t;
+    *t = now;
+    return st;
+}
+
 acl_status acl_model_forward(struct acl_model *m, int training, uint64_t seed, uint64_t step)
 {
+    double t = 0;
+    if (m->profile) {
+        acl_finish(m->c);
+        t = now_s();
+    }
     acl_status st = ACL_OK;
     const struct acl_net *net = m->net;
     if (m->n < 1)
         return acl_fail(ACL_ERR_ARGUMENT, "forward before any input");
     for (int i = 0; i < net->n_layers; i++) {
         st = layer_forward(m, i, training, seed, step);
+        if (st == ACL_OK)
+            st = profile_mark(m, i, &t);
         if (st != ACL_OK)
             return acl_fail_context(st, "forward of layer %s (line %d)", net->layers[i].name, net->layers[i].line);
     }
@@ -281,9 +316,16 @@ acl_status acl_model_backward(struct acl_model *m, uint64_t seed, uint64_t step)
     struct softmax_shape s = {m->n, net->classes};
     cl_mem dy = m->dact[0];
     ACL_TRY(softmax_backward(m->c, V(dy), V(m->probs), V(m->labels), &s, NULL));
+    double t = 0;
+    if (m->profile) {
+        ACL_TRY(acl_finish(m->c));
+        t = now_s();
+    }
     for (int i = net->n_layers - 1; i >= 0; i--) {
         cl_mem spare = dy == m->dact[0] ? m->dact[1] : m->dact[0], dx = NULL;
         st = layer_backward(m, i, dy, spare, &dx, i > 0, seed, step);
+        if (st == ACL_OK)
+            st = profile_mark(m, net->n_layers + i, &t);
         if (st != ACL_OK)
             return acl_fail_context(st, "backward of layer %s (line %d)", net->layers[i].name, net->layers[i].line);
         dy = dx;

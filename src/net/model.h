@@ -21,7 +21,12 @@ struct acl_model {
     size_t ws_floats;
     cl_mem probs, loss, mean, labels, counts;
     struct acl_memory_plan plan;
+    double *profile;            /* NULL, or 2 * n_layers seconds: forward then backward time of each layer, summed
+                                 * over passes (acl_model_profile turns it on; it waits for every layer) */
 };
+
+/* Turns per-layer timing on (a finish after every layer: for diagnosis, not for speed). */
+acl_status acl_model_profile(struct acl_model *m);
 
 /* Allocates everything for batches of up to batch images, after checking the memory plan against the
  * device (refused with the numbers when it does not fit). Parameters start at zero. */

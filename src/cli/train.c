@@ -1,0 +1,227 @@
+/* train.c: `alexnet-cl train`: the paper's recipe on an image folder or the built-in Fashion-MNIST. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "net/net.h"
+#include "runtime/engine.h"
+#include "train/sources.h"
+#include "train/trainer.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static const char usage_text[] =
+    "usage: alexnet-cl train [options]\n\n"
+    "Trains a model with the paper's recipe (momentum SGD, weight decay, dropout) and writes its checkpoint,\n"
+    "metrics.jsonl and final weights to --out. With no options: the mini preset on Fashion-MNIST.\n\n"
+    "  --model paper|torchvision|mini|FILE   preset or net description (default mini)\n"
+    "  --data DIR|fashion-mnist              training images: an ImageNet-style folder (DIR/<class>/*.JPEG,\n"
+    "                                        or DIR/train/<class>/...) or the built-in Fashion-MNIST\n"
+    "  --val DIR                             validation images (default: DIR/val, or Fashion-MNIST's test set)\n"
+    "  --epochs N          (default 2)       --max-steps N     stop after N steps (default: no limit)\n"
+    "  --batch N           (default 128)     --lr X            (default 0.01)\n"
+    "  --momentum X        (default 0.9)     --weight-decay X  (default 0.0005)\n"
+    "  --lr-policy step|plateau (default plateau: divide by 10 when validation error stops improving)\n"
+    "  --lr-step N         epochs between divisions for --lr-policy step (default 30)\n"
+    "  --init paper|he     weights N(0, 0.01) and the paper's biases, or He (default: paper; he for mini,\n"
+    "                      which does not learn from N(0, 0.01))\n"
+    "  --seed N            (default 1)       --device N|NAME   (default 0)\n"
+    "  --out DIR           (default out)     --checkpoint-every N  steps (default: each epoch)\n"
+    "  --resume FILE       continue a checkpoint exactly    --threads N  loader threads (default 2)\n"
+    "  -v                  more detail (start-up, memory plan)\n\n"
+    "Ctrl-C saves a checkpoint and stops; --resume continues from it.\n";
+
+struct args {
+    const char *model, *data, *val, *device, *out, *resume, *init, *policy;
+    long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
+    double lr, momentum, wd;
+    int verbose, epochs_set;
+};
+
+static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double d = v ? strtod(v, &end) : 0;
+    if (!v || errno || *end || end == v || !(d >= lo && d <= hi))
+        return cli_usage_error("train", "%s wants a number from %g to %g, not \"%s\"", opt, lo, hi, v ? v : "");
+    *out = d;
+    return 0;
+}
+
+static int known(const char *o)
+{
+    static const char *const valued[] = {"--model", "--data", "--val", "--device", "--out", "--resume", "--init",
+                                         "--lr-policy", "--epochs", "--max-steps", "--batch", "--seed",
+                                         "--checkpoint-every", "--threads", "--lr-step", "--lr", "--momentum",
+                                         "--weight-decay"};
+    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+        if (!strcmp(o, valued[i]))
+            return 1;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0, takes = 1;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(usage_text, stdout);
+            return -1;
+        } else if (!strcmp(o, "-v")) {
+            a->verbose++;
+            takes = 0;
+        } else if (!known(o)) {
+            return cli_usage_error("train", "unknown argument \"%s\"", o);
+        } else if (!v) {
+            return cli_usage_error("train", "%s needs a value", o);
+        } else if (!strcmp(o, "--model")) {
+            a->model = v;
+        } else if (!strcmp(o, "--data")) {
+            a->data = v;
+        } else if (!strcmp(o, "--val")) {
+            a->val = v;
+        } else if (!strcmp(o, "--device")) {
+            a->device = v;
+        } else if (!strcmp(o, "--out")) {
+            a->out = v;
+        } else if (!strcmp(o, "--resume")) {
+            a->resume = v;
+        } else if (!strcmp(o, "--init")) {
+            if (strcmp(v, "paper") && strcmp(v, "he"))
+                return cli_usage_error("train", "--init is paper or he, not \"%s\"", v);
+            a->init = v;
+        } else if (!strcmp(o, "--lr-policy")) {
+            if (strcmp(v, "step") && strcmp(v, "plateau"))
+                return cli_usage_error("train", "--lr-policy is step or plateau, not \"%s\"", v);
+            a->policy = v;
+        } else if (!strcmp(o, "--epochs")) {
+            rc = cli_parse_int("train", o, v, 0, 100000, &a->epochs);
+            a->epochs_set = 1;
+        } else if (!strcmp(o, "--max-steps")) {
+            rc = cli_parse_int("train", o, v, 1, 1L << 40, &a->max_steps);
+        } else if (!strcmp(o, "--batch")) {
+            rc = cli_parse_int("train", o, v, 1, 65536, &a->batch);
+        } else if (!strcmp(o, "--seed")) {
+            rc = cli_parse_int("train", o, v, 0, 1L << 62, &a->seed);
+        } else if (!strcmp(o, "--checkpoint-every")) {
+            rc = cli_parse_int("train", o, v, 1, 1L << 40, &a->ckpt_every);
+        } else if (!strcmp(o, "--threads")) {
+            rc = cli_parse_int("train", o, v, 1, 64, &a->threads);
+        } else if (!strcmp(o, "--lr-step")) {
+            rc = cli_parse_int("train", o, v, 1, 100000, &a->lr_step);
+        } else if (!strcmp(o, "--lr")) {
+            rc = parse_double(o, v, 1e-12, 100, &a->lr);
+        } else if (!strcmp(o, "--momentum")) {
+            rc = parse_double(o, v, 0, 0.9999, &a->momentum);
+        } else if (!strcmp(o, "--weight-decay")) {
+            rc = parse_double(o, v, 0, 1, &a->wd);
+        } else {
+            return cli_usage_error("train", "unknown argument \"%s\"", o);
+        }
+        if (rc)
+            return rc;
+        i += takes;
+    }
+    if (a->epochs_set && a->epochs == 0 && !a->max_steps)
+        return cli_usage_error("train", "--epochs 0 trains nothing: give --epochs N or --max-steps N");
+    return 0;
+}
+
+static int ensure_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+        if (access(dir, W_OK) == 0)
+            return 0;
+    }
+    fprintf(stderr, "alexnet-cl train: cannot write to output folder %s: %s\n", dir, strerror(errno ? errno : EACCES));
+    return 1;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct args a = {.model = "mini", .data = "fashion-mnist", .out = "out", .epochs = 2, .batch = 128, .seed = 1,
+                     .threads = 2, .lr_step = 30, .lr = 0.01, .momentum = 0.9, .wd = 5e-4, .policy = "plateau"};
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (ensure_dir(a.out))
+        return 1;
+    struct acl_sources data = {0};
+    struct acl_net *net = NULL;
+    acl_engine *e = NULL;
+    struct acl_train_report rep = {0};
+    acl_status st = ACL_OK;
+    const char *what = "starting";
+    what = "reading the data";
+    st = acl_sources_open(&data, a.data, a.val, a.verbose);
+    if (st != ACL_OK)
+        goto out;
+    what = "building the model";
+    st = acl_net_load(a.model, data.train.classes, &net);
+    if (st != ACL_OK)
+        goto out;
+    st = acl_sources_fit(&data, net);
+    if (st != ACL_OK)
+        goto out;
+    what = "starting the engine";
+    acl_engine_options opt = {.device = a.device, .verbose = a.verbose};
+    st = acl_engine_create(&opt, &e);
+    if (st != ACL_OK)
+        goto out;
+    struct acl_ctx *c = acl_engine_ctx(e);
+    struct acl_memory_plan plan;
+    acl_net_memory_plan(net, (int)a.batch, 1, &plan);
+    fprintf(stderr, "model %s: %zu parameters; batch %ld needs %.1f MiB on %s (parameters %.1f, activations %.1f, "
+            "workspace %.1f)\n", net->name, net->param_count, a.batch, plan.total / 1048576.0, c->dev.info.name,
+            plan.params / 1048576.0, plan.activations / 1048576.0, plan.workspace / 1048576.0);
+    enum acl_init init = a.init ? (!strcmp(a.init, "he") ? ACL_INIT_HE : ACL_INIT_PAPER)
+                                : (!strcmp(net->name, "mini") ? ACL_INIT_HE : ACL_INIT_PAPER);
+    struct acl_train_config cfg = {
+        .epochs = a.max_steps && !a.epochs_set ? 0 : (int)a.epochs, .max_steps = a.max_steps, .batch = (int)a.batch,
+        .lr = (float)a.lr, .momentum = (float)a.momentum, .weight_decay = (float)a.wd,
+        .policy = !strcmp(a.policy, "step") ? ACL_LR_STEP : ACL_LR_PLATEAU, .lr_step_epochs = (int)a.lr_step,
+        .patience = 1, .init = init, .seed = (uint64_t)a.seed, .out_dir = a.out, .checkpoint_every = a.ckpt_every,
+        .resume = a.resume, .threads = (int)a.threads, .verbose = a.verbose, .progress = isatty(2),
+        .interrupt = &interrupted};
+    char *text = acl_net_text(a.model, net);
+    signal(SIGINT, on_sigint);
+    what = "training";
+    st = acl_train(c, net, text, &data.train, data.has_val ? &data.val : NULL, &cfg, &rep);
+    signal(SIGINT, SIG_DFL);
+    free(text);
+    if (st == ACL_OK || st == ACL_ERR_INTERRUPTED) {
+        acl_status ws = acl_sources_save_outputs(&data, net, a.out, rep.params);
+        if (ws != ACL_OK && st == ACL_OK) {
+            st = ws;
+            what = "writing the weights";
+        }
+    }
+    if (st == ACL_OK) {
+        printf("trained %s for %ld steps (%d epochs) in %.0f s: %.1f images/s, data wait %.1f s\n", net->name,
+               rep.steps, rep.epochs, rep.seconds, rep.images_per_s, rep.data_wait_s);
+        if (rep.evaluated)
+            printf("validation: top-1 %.2f%%, top-5 %.2f%%\n", 100 * rep.top1, 100 * rep.top5);
+        printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl\n", a.out);
+    }
+out:
+    free(rep.params);
+    acl_engine_destroy(e);
+    acl_net_free(net);
+    acl_sources_close(&data);
+    if (st != ACL_OK)
+        return cli_error(st, what);
+    return 0;
+}

@@ -1,0 +1,344 @@
+/* decode.c: JPEG/PNG decoding with stb_image (the one file that holds its implementation), header checks,
+ * completeness walks and whole-file reading. */
+#include "data/decode.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runtime/error.h"
+
+/* ---- stb_image, configured -------------------------------------------------------------------- */
+
+/* Every allocation stb makes goes through here: we record the largest request (tests show a huge header is
+ * refused without a large allocation) and refuse any request past a per-call ceiling as a second line of
+ * defence behind the header check. */
+static _Thread_local size_t peak_alloc;
+static _Thread_local size_t alloc_ceiling = (size_t)-1;
+
+static void *decode_malloc(size_t n)
+{
+    if (n > peak_alloc)
+        peak_alloc = n;
+    return n > alloc_ceiling ? NULL : malloc(n);
+}
+
+static void *decode_realloc(void *p, size_t n)
+{
+    if (n > peak_alloc)
+        peak_alloc = n;
+    return n > alloc_ceiling ? NULL : realloc(p, n);
+}
+
+size_t acl_decode_peak_alloc(void) { return peak_alloc; }
+void acl_decode_reset_peak_alloc(void) { peak_alloc = 0; }
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC /* keep stb's symbols out of the shared library's interface */
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO /* we read files ourselves, with a size limit */
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS 65535 /* a backstop: our own limit (lim->max_side) is checked first */
+#define STBI_MALLOC(sz) decode_malloc(sz)
+#define STBI_REALLOC(p, sz) decode_realloc(p, sz)
+#define STBI_FREE(p) free(p)
+/* With STB_IMAGE_STATIC the functions we do not call are unused statics; GCC reports those at the end of the
+ * file, so this one warning stays off for the whole file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include <stb_image.h>
+#pragma GCC diagnostic pop
+
+/* ---- images ----------------------------------------------------------------------------------- */
+
+void acl_image_free(struct acl_image *img)
+{
+    if (!img)
+        return;
+    free(img->data);
+    memset(img, 0, sizeof *img);
+}
+
+struct acl_decode_limits acl_decode_default_limits(void)
+{
+    return (struct acl_decode_limits){ACL_DECODE_MAX_SIDE, ACL_DECODE_MAX_PIXELS, ACL_DECODE_MAX_FILE_BYTES};
+}
+
+static struct acl_decode_limits limits_or_default(const struct acl_decode_limits *lim)
+{
+    struct acl_decode_limits l = lim ? *lim : acl_decode_default_limits();
+    if (l.max_side <= 0 || l.max_side > STBI_MAX_DIMENSIONS)
+        l.max_side = STBI_MAX_DIMENSIONS;
+    if (l.max_pixels <= 0)
+        l.max_pixels = ACL_DECODE_MAX_PIXELS;
+    if (l.max_file_bytes == 0 || l.max_file_bytes > (size_t)INT_MAX)
+        l.max_file_bytes = (size_t)INT_MAX; /* stb takes an int length */
+    return l;
+}
+
+/* ---- completeness walks ------------------------------------------------------------------------ */
+
+static int is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+static int is_png(const uint8_t *b, size_t n)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    return n >= 8 && memcmp(b, sig, 8) == 0;
+}
+
+/* Walks the JPEG's segments from SOI: a segment with a length is skipped whole (so thumbnails inside EXIF
+ * blocks, which hold their own end markers, are never looked into); after each start-of-scan the entropy-coded
+ * data is scanned for the next marker (FF followed by anything but 00, a restart marker or more FF fill).
+ * Reaching EOI means complete; running out of bytes first means truncated. Bytes after EOI are allowed. */
+static const char *jpeg_incomplete(const uint8_t *b, size_t n)
+{
+    size_t p = 2;
+    for (;;) {
+        while (p < n && b[p] != 0xFF) /* stb skips junk between segments too */
+            p++;
+        while (p < n && b[p] == 0xFF)
+            p++;
+        if (p >= n)
+            return "truncated JPEG: the file ends before its end-of-image marker";
+        uint8_t m = b[p++];
+        if (m == 0xD9)
+            return NULL;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD8))
+            continue; /* markers without a length */
+        if (n - p < 2)
+            return "truncated JPEG: the file ends inside a segment header";
+        size_t seg = (size_t)b[p] << 8 | b[p + 1];
+        if (seg < 2)
+            return "corrupt JPEG: a segment length below 2";
+        if (seg > n - p)
+            return "truncated JPEG: the file ends inside a segment";
+        p += seg;
+        if (m != 0xDA)
+            continue;
+        for (;;) { /* entropy-coded data up to the next real marker */
+            while (p < n && b[p] != 0xFF)
+                p++;
+            if (n - p < 2)
+                return "truncated JPEG: the file ends inside the image data";
+            uint8_t x = b[p + 1];
+            if (x == 0x00 || (x >= 0xD0 && x <= 0xD7)) {
+                p += 2;
+                continue;
+            }
+            if (x == 0xFF) {
+                p++;
+                continue;
+            }
+            break; /* p is at the FF of the next marker */
+        }
+    }
+}
+
+/* Walks the PNG's chunks (length, type, data, CRC) and wants IEND within the file. */
+static const char *png_incomplete(const uint8_t *b, size_t n)
+{
+    size_t p = 8;
+    for (;;) {
+        if (n - p < 12)
+            return "truncated PNG: the file ends before its IEND chunk";
+        size_t len = (size_t)b[p] << 24 | (size_t)b[p + 1] << 16 | (size_t)b[p + 2] << 8 | b[p + 3];
+        if (len > 0x7FFFFFFFu)
+            return "corrupt PNG: a chunk length over 2^31";
+        if (len > n - p - 12)
+            return "truncated PNG: the file ends inside a chunk";
+        if (memcmp(b + p + 4, "IEND", 4) == 0)
+            return NULL;
+        p += 12 + len;
+    }
+}
+
+/* The size a header claims, read before stb_image sees the file, so that the limits are checked first and an
+ * oversized image is reported with its size (stb's info call keeps only its last, least useful reason). PNG:
+ * the IHDR chunk, which must come first. JPEG: the first start-of-frame segment (SOF0..SOF15 except DHT, JPG and
+ * DAC), found by skipping whole segments before the first scan. Returns 0 when no size was found. */
+static int claimed_size(const uint8_t *b, size_t n, long long *w, long long *h)
+{
+    if (is_png(b, n)) {
+        if (n < 24 || memcmp(b + 12, "IHDR", 4) != 0)
+            return 0;
+        *w = (long long)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+        *h = (long long)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+        return 1;
+    }
+    if (!is_jpeg(b, n))
+        return 0;
+    size_t p = 2;
+    for (;;) {
+        while (p < n && b[p] == 0xFF)
+            p++;
+        if (p >= n || p < 3 || b[p - 1] != 0xFF)
+            return 0;
+        uint8_t m = b[p++];
+        if (m == 0xD9 || m == 0xDA || n - p < 2)
+            return 0;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD8))
+            continue;
+        size_t seg = (size_t)b[p] << 8 | b[p + 1];
+        if (seg < 2 || seg > n - p)
+            return 0;
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (seg < 7)
+                return 0;
+            *h = (long long)b[p + 3] << 8 | b[p + 4];
+            *w = (long long)b[p + 5] << 8 | b[p + 6];
+            return 1;
+        }
+        p += seg;
+    }
+}
+
+/* ---- header check and decoding ----------------------------------------------------------------- */
+
+static acl_status check_header(const uint8_t *buf, size_t len, const char *name, const struct acl_decode_limits *l,
+                               int *width, int *height, int *channels)
+{
+    if (len == 0)
+        return acl_fail(ACL_ERR_FORMAT, "%s: the file is empty (0 bytes)", name);
+    if (len > l->max_file_bytes)
+        return acl_fail(ACL_ERR_FORMAT, "%s: %zu bytes, over the limit of %zu for one image", name, len,
+                        l->max_file_bytes);
+    long long cw, ch;
+    if (claimed_size(buf, len, &cw, &ch) && (cw > l->max_side || ch > l->max_side || cw * ch > l->max_pixels))
+        return acl_fail(ACL_ERR_FORMAT, "%s: the header claims %lldx%lld pixels, over the limit of %d a side and "
+                        "%lld pixels in all (too large)", name, cw, ch, l->max_side, l->max_pixels);
+    int w = 0, h = 0, c = 0;
+    if (!stbi_info_from_memory(buf, (int)len, &w, &h, &c)) {
+        const char *why = stbi_failure_reason();
+        if (why && strcmp(why, "too large") == 0)
+            return acl_fail(ACL_ERR_FORMAT, "%s: the image header claims a size over %d pixels a side or 1 Gpx "
+                            "(stb_image: %s)", name, STBI_MAX_DIMENSIONS, why);
+        if (!is_jpeg(buf, len) && !is_png(buf, len))
+            return acl_fail(ACL_ERR_FORMAT, "%s: not a JPEG or PNG image (stb_image: %s)", name, why ? why : "?");
+        return acl_fail(ACL_ERR_FORMAT, "%s: corrupt %s header (stb_image: %s)", name,
+                        is_jpeg(buf, len) ? "JPEG" : "PNG", why ? why : "?");
+    }
+    if (w <= 0 || h <= 0 || c < 1 || c > 4)
+        return acl_fail(ACL_ERR_FORMAT, "%s: the header gives an impossible size %dx%d with %d channels", name, w, h,
+                        c);
+    if (w > l->max_side || h > l->max_side || (long long)w * h > l->max_pixels)
+        return acl_fail(ACL_ERR_FORMAT, "%s: the header claims %dx%d pixels, over the limit of %d a side and %lld "
+                        "pixels in all", name, w, h, l->max_side, l->max_pixels);
+    const char *why = is_jpeg(buf, len) ? jpeg_incomplete(buf, len) : is_png(buf, len) ? png_incomplete(buf, len)
+                                                                                       : NULL;
+    if (why)
+        return acl_fail(ACL_ERR_FORMAT, "%s: %s", name, why);
+    *width = w;
+    *height = h;
+    *channels = c;
+    return ACL_OK;
+}
+
+acl_status acl_image_info(const uint8_t *buf, size_t len, const char *name, const struct acl_decode_limits *lim,
+                          int *width, int *height, int *channels)
+{
+    if (!buf && len)
+        return acl_fail(ACL_ERR_ARGUMENT, "acl_image_info: NULL buffer");
+    struct acl_decode_limits l = limits_or_default(lim);
+    return check_header(buf, len, name ? name : "image", &l, width, height, channels);
+}
+
+acl_status acl_decode_image(const uint8_t *buf, size_t len, const char *name, const struct acl_decode_limits *lim,
+                            struct acl_image *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!buf && len)
+        return acl_fail(ACL_ERR_ARGUMENT, "acl_decode_image: NULL buffer");
+    if (!name)
+        name = "image";
+    struct acl_decode_limits l = limits_or_default(lim);
+    int w, h, c;
+    acl_status st = check_header(buf, len, name, &l, &w, &h, &c);
+    if (st != ACL_OK)
+        return st;
+    /* The header is within limits: no honest decode needs more than 8 bytes a pixel (16-bit RGBA) in one
+     * block, plus slack for compressed data and tables. */
+    alloc_ceiling = (size_t)w * (size_t)h * 8 + ((size_t)64 << 20) + len;
+    int dw = 0, dh = 0, dc = 0;
+    uint8_t *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 3);
+    alloc_ceiling = (size_t)-1;
+    if (!px) {
+        const char *why = stbi_failure_reason();
+        return acl_fail(ACL_ERR_FORMAT, "%s: corrupt %s data (stb_image: %s)", name,
+                        is_jpeg(buf, len) ? "JPEG" : "PNG", why ? why : "?");
+    }
+    if (dw != w || dh != h) {
+        free(px);
+        return acl_fail(ACL_ERR_FORMAT, "%s: decoded %dx%d but the header said %dx%d", name, dw, dh, w, h);
+    }
+    *out = (struct acl_image){px, h, w, 3};
+    return ACL_OK;
+}
+
+/* ---- files ------------------------------------------------------------------------------------- */
+
+acl_status acl_read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len)
+{
+    acl_status st = ACL_OK;
+    uint8_t *b = NULL;
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return acl_fail(ACL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        st = acl_fail(ACL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = acl_fail(ACL_ERR_IO, "%s: not a regular file", path);
+        goto cleanup;
+    }
+    if (sb.st_size < 0 || (unsigned long long)sb.st_size > max_bytes) {
+        st = acl_fail(ACL_ERR_FORMAT, "%s: %lld bytes, over the limit of %zu", path, (long long)sb.st_size,
+                      max_bytes);
+        goto cleanup;
+    }
+    size_t n = (size_t)sb.st_size;
+    b = malloc(n + 1);
+    if (!b) {
+        st = acl_fail(ACL_ERR_MEMORY, "%s: out of memory for %zu bytes", path, n + 1);
+        goto cleanup;
+    }
+    size_t got = n ? fread(b, 1, n, f) : 0;
+    if (got != n) {
+        st = acl_fail(ACL_ERR_IO, "%s: read %zu of %zu bytes%s%s", path, got, n, ferror(f) ? ": " : "",
+                      ferror(f) ? strerror(errno) : " (the file shrank while being read)");
+        goto cleanup;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    b = NULL;
+cleanup:
+    free(b);
+    fclose(f);
+    return st;
+}
+
+acl_status acl_decode_file(const char *path, const struct acl_decode_limits *lim, struct acl_image *out)
+{
+    memset(out, 0, sizeof *out);
+    struct acl_decode_limits l = limits_or_default(lim);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    acl_status st = acl_read_file(path, l.max_file_bytes, &buf, &len);
+    if (st == ACL_OK)
+        st = acl_decode_image(buf, len, path, &l, out);
+    free(buf);
+    return st;
+}

@@ -1,0 +1,240 @@
+/* sources.c: datasets to loader sources, with the paper's preprocessing and augmentation (see sources.h). */
+#include "train/sources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/idx.h"
+#include "data/resize.h"
+#include "philox.h"
+#include "runtime/error.h"
+
+#define PREP_STREAM 0xa5a5000000000000ULL /* augmentation draws on its own Philox stream */
+
+static void report_bad(const char *message, void *user)
+{
+    (void)user;
+    fprintf(stderr, "alexnet-cl: skipping bad image %s\n", message);
+}
+
+/* Sample i as a base x base x channels image (the next good one when i is bad). */
+static acl_status load_base(const struct acl_sample_prep *p, int i, uint8_t *base_img, int *label)
+{
+    acl_status st = ACL_OK;
+    size_t n = p->ds->count;
+    for (size_t attempt = 0; attempt < n; attempt++) {
+        size_t j = ((size_t)i + attempt) % n;
+        struct acl_image img = {0};
+        int skipped = 0;
+        ACL_TRY(acl_dataset_load(p->ds, j, NULL, 0, &img, &skipped));
+        if (skipped)
+            continue;
+        if (img.channels != p->channels) {
+            acl_image_free(&img);
+            return acl_fail(ACL_ERR_FORMAT, "%s: sample %zu has %d channels where the set has %d", p->ds->name, j,
+                            img.channels, p->channels);
+        }
+        if (p->resize)
+            st = acl_resize_shorter_crop(base_img, p->base, img.data, img.height, img.width, img.channels);
+        else if (img.height == p->base && img.width == p->base)
+            memcpy(base_img, img.data, (size_t)p->base * p->base * p->channels);
+        else
+            st = acl_fail(ACL_ERR_FORMAT, "%s: sample %zu is %dx%d, not %dx%d like the rest", p->ds->name, j,
+                          img.height, img.width, p->base, p->base);
+        acl_image_free(&img);
+        *label = p->ds->labels[j];
+        return st;
+    }
+    return acl_fail(ACL_ERR_FORMAT, "%s: no readable image left", p->ds->name);
+cleanup:
+    return st;
+}
+
+static acl_status prep_get(void *impl, int index, int train, uint64_t seed, uint64_t epoch, float *out, int *label)
+{
+    const struct acl_sample_prep *p = impl;
+    size_t bytes = (size_t)p->base * p->base * p->channels;
+    uint8_t *img = malloc(bytes);
+    if (!img)
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    acl_status st = load_base(p, index, img, label);
+    if (st != ACL_OK) {
+        free(img);
+        return st;
+    }
+    int top = (p->base - p->h) / 2, left = (p->base - p->w) / 2, flip = 0;
+    if (train) {
+        uint64_t stream = PREP_STREAM | epoch;
+        top = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index) % (uint32_t)(p->base - p->h + 1));
+        left = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 1) % (uint32_t)(p->base - p->w + 1));
+        flip = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 2) & 1);
+    }
+    for (int c = 0; c < p->c; c++) {
+        int sc = p->channels == 1 ? 0 : c; /* a gray image feeds every channel of an RGB model */
+        for (int y = 0; y < p->h; y++)
+            for (int x = 0; x < p->w; x++) {
+                int sx = left + (flip ? p->w - 1 - x : x);
+                size_t at = ((size_t)(top + y) * p->base + (size_t)sx) * p->channels + (size_t)sc;
+                out[((size_t)c * p->h + y) * p->w + x] = ((float)img[at] - p->mean[at]) * p->scale;
+            }
+    }
+    free(img);
+    return ACL_OK;
+}
+
+static acl_status open_set(const char *spec, const char *split, int verbose, struct acl_dataset **out)
+{
+    acl_status st;
+    if (!strcmp(spec, "fashion-mnist"))
+        st = acl_dataset_open_fashion_mnist(out, ACL_FASHION_MNIST_DIR, split);
+    else
+        st = acl_dataset_open_folder(out, spec, split);
+    if (st == ACL_OK)
+        st = acl_dataset_set_bad_policy(*out, ACL_DEFAULT_MAX_BAD_FRACTION, report_bad, NULL);
+    (void)verbose;
+    return st;
+}
+
+acl_status acl_sources_open(struct acl_sources *s, const char *data, const char *val, int verbose)
+{
+    acl_status st = ACL_OK;
+    memset(s, 0, sizeof *s);
+    s->verbose = verbose;
+    int mnist = !strcmp(data, "fashion-mnist");
+    if (mnist) {
+        ACL_TRY(open_set(data, "train", verbose, &s->train_ds));
+        ACL_TRY(open_set(data, "test", verbose, &s->val_ds));
+    } else {
+        /* DIR/train/<class> when it exists, else DIR/<class>; validation from --val or DIR/val */
+        if (open_set(data, "train", verbose, &s->train_ds) != ACL_OK)
+            ACL_TRY(open_set(data, NULL, verbose, &s->train_ds));
+        if (val)
+            ACL_TRY(open_set(val, NULL, verbose, &s->val_ds));
+        else if (open_set(data, "val", verbose, &s->val_ds) != ACL_OK)
+            s->val_ds = NULL;
+    }
+    if (s->val_ds && s->val_ds->num_classes != s->train_ds->num_classes) {
+        st = acl_fail(ACL_ERR_FORMAT, "%s has %d classes but %s has %d", s->val_ds->name, s->val_ds->num_classes,
+                      s->train_ds->name, s->train_ds->num_classes);
+        goto cleanup;
+    }
+    s->has_val = s->val_ds != NULL;
+    s->train.classes = s->train_ds->num_classes;
+    s->train.count = (int)s->train_ds->count;
+cleanup:
+    if (st != ACL_OK)
+        acl_sources_close(s);
+    return st;
+}
+
+static void prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mnist, int channels,
+                      const struct acl_net *net)
+{
+    p->ds = ds;
+    p->resize = !mnist;
+    p->base = mnist ? net->in_h : 256;
+    if (!mnist && (net->in_h > 256 || net->in_w > 256))
+        p->base = net->in_h > net->in_w ? net->in_h : net->in_w;
+    p->channels = channels;
+    /* Fashion-MNIST pixels are scaled to [0, 1] so He-initialized small nets train at lr 0.01; image folders
+     * stay in the paper's 0..255 range. */
+    p->scale = mnist ? 1.0f / 255.0f : 1.0f;
+    p->c = net->in_c;
+    p->h = net->in_h;
+    p->w = net->in_w;
+}
+
+/* The mean over the training set of the base x base images, in HWC. */
+static acl_status mean_image(struct acl_sources *s)
+{
+    struct acl_sample_prep *p = &s->train_prep;
+    size_t px = (size_t)p->base * p->base * p->channels;
+    double *sum = calloc(px, sizeof *sum);
+    uint8_t *img = malloc(px);
+    s->mean = calloc(px, sizeof *s->mean);
+    if (!sum || !img || !s->mean) {
+        free(sum);
+        free(img);
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory for the mean image");
+    }
+    acl_status st = ACL_OK;
+    size_t n = p->ds->count;
+    if (s->verbose)
+        fprintf(stderr, "computing the mean image of %zu training images\n", n);
+    for (size_t i = 0; i < n; i++) {
+        int label;
+        ACL_TRY(load_base(p, (int)i, img, &label));
+        for (size_t k = 0; k < px; k++)
+            sum[k] += img[k];
+    }
+    for (size_t k = 0; k < px; k++)
+        s->mean[k] = (float)(sum[k] / (double)n);
+cleanup:
+    free(sum);
+    free(img);
+    return st;
+}
+
+acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
+{
+    int mnist = s->train_ds->root == NULL; /* in-memory images: IDX */
+    int channels = mnist ? 1 : 3;
+    if (mnist && (net->in_h != 28 || net->in_w != 28))
+        return acl_fail(ACL_ERR_ARGUMENT, "Fashion-MNIST images are 28x28 but the model %s takes %dx%d (use --model "
+                        "mini)", net->name, net->in_h, net->in_w);
+    if (net->in_c != 1 && net->in_c != 3)
+        return acl_fail(ACL_ERR_ARGUMENT, "the model takes %d input channels; images give 1 or 3", net->in_c);
+    if (channels == 3 && net->in_c == 1)
+        return acl_fail(ACL_ERR_ARGUMENT, "the model takes gray images but the data is RGB");
+    prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
+    acl_status st = mean_image(s);
+    if (st != ACL_OK)
+        return st;
+    s->train_prep.mean = s->mean;
+    s->train = (struct acl_source){(int)s->train_ds->count, s->train_ds->num_classes, net->in_c, net->in_h, net->in_w,
+                                   &s->train_prep, prep_get, NULL};
+    if (s->has_val) {
+        prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
+        s->val_prep.mean = s->mean;
+        s->val = (struct acl_source){(int)s->val_ds->count, s->val_ds->num_classes, net->in_c, net->in_h, net->in_w,
+                                     &s->val_prep, prep_get, NULL};
+    }
+    return ACL_OK;
+}
+
+acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *out_dir,
+                                    const float *params)
+{
+    (void)s;
+    (void)net;
+    (void)out_dir;
+    (void)params;
+    return ACL_OK;
+}
+
+void acl_sources_close(struct acl_sources *s)
+{
+    acl_dataset_free(s->train_ds);
+    acl_dataset_free(s->val_ds);
+    free(s->mean);
+    memset(s, 0, sizeof *s);
+}
+
+char *acl_net_text(const char *model, const struct acl_net *net)
+{
+    (void)net;
+    const char *preset = acl_net_preset_text(model);
+    if (preset)
+        return strdup(preset);
+    FILE *f = fopen(model, "rb");
+    if (!f)
+        return NULL;
+    char *text = calloc(1, 1 << 20);
+    if (text && fread(text, 1, (1 << 20) - 1, f) == 0) {
+        free(text);
+        text = NULL;
+    }
+    fclose(f);
+    return text;
+}
