@@ -159,10 +159,12 @@ static void writer_matches_numpy(void **state)
     static const struct {
         const char *file;
         int ndim;
-        int64_t shape[4];
+        int64_t shape[16];
     } cases[] = {
         {"f32_2x3.npy", 2, {2, 3}}, {"f32_1d.npy", 1, {5}}, {"f32_scalar.npy", 0, {0}},
         {"f32_empty.npy", 2, {0, 3}}, {"f32_4d.npy", 4, {1, 3, 2, 2}},
+        /* long enough that numpy's spare room for growing axis 0 moves the data start by 64 bytes */
+        {"f32_15d.npy", 15, {1, 1, 2, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];

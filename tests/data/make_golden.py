@@ -15,6 +15,8 @@ def npy_files():
     np.save('f32_scalar.npy', np.array(3.25, dtype='<f4'))
     np.save('f32_empty.npy', np.zeros((0, 3), dtype='<f4'))
     np.save('f32_4d.npy', (np.arange(12, dtype='<f4') / 8).reshape(1, 3, 2, 2))
+    # 15 dimensions: long enough that numpy's spare room for growing axis 0 moves the data by 64 bytes
+    np.save('f32_15d.npy', np.arange(6, dtype='<f4').reshape(1, 1, 2, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1))
     with open('f32_v2.npy', 'wb') as f:
         np.lib.format.write_array(f, a, version=(2, 0))
     np.save('f64.npy', a.astype('<f8'))
