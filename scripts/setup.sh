@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
-          libclblast-dev libstb-dev libcmocka-dev oclgrind clinfo zlib1g-dev dataset-fashion-mnist)
+          libclblast-dev libstb-dev libcmocka-dev oclgrind clinfo zlib1g-dev dataset-fashion-mnist
+          clang libclang-rt-dev)  # clang and its libFuzzer runtime: scripts/fuzz.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets fuzz/fuzz_*.c with clang (AddressSanitizer and UndefinedBehaviorSanitizer)
+# and runs each over its seed corpus fuzz/corpus/<target>/ for a while; fails on any crash, leak or trap.
+# Usage: scripts/fuzz.sh [SECONDS per target, default 30] [TARGET...]   (targets: safetensors npy)
+# New inputs the fuzzer finds go to build-fuzz/corpus/<target>/ (the committed seeds stay as they are);
+# a crashing input is saved as build-fuzz/crash-<target>-*, to replay with build-fuzz/fuzz_<target> FILE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=()
+  for f in fuzz/fuzz_*.c; do t=${f#fuzz/fuzz_}; targets+=("${t%.c}"); done
+fi
+command -v clang >/dev/null || { echo "fuzz: clang is missing (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
+
+out=build-fuzz
+mkdir -p "$out"
+# The readers and what they need from the library, compiled into each target (no OpenCL at run time).
+lib=(src/io/*.c src/runtime/error.c)
+flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -Isrc
+       -Wall -Wextra -Werror -Wno-unused-parameter)
+
+for t in "${targets[@]}"; do
+  [ -f "fuzz/fuzz_$t.c" ] || { echo "fuzz: no target fuzz/fuzz_$t.c" >&2; exit 1; }
+  echo "== fuzz_$t: building"
+  clang "${flags[@]}" "fuzz/fuzz_$t.c" "${lib[@]}" -o "$out/fuzz_$t"
+  mkdir -p "$out/corpus/$t"
+  dict=()
+  [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+  echo "== fuzz_$t: running ${seconds}s over fuzz/corpus/$t"
+  # -rss_limit_mb: a reader that allocates what a header claims would trip it; -timeout: one input hanging.
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$out/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$out/crash-$t-" "$out/corpus/$t" "fuzz/corpus/$t" 2>&1 |
+    tee "$out/fuzz_$t.log" | grep -E "^(==[0-9]+==ERROR|SUMMARY|stat::number_of_executed_units|Done)" || true
+  status=${PIPESTATUS[0]}
+  if [ "$status" -ne 0 ]; then
+    echo "fuzz_$t: FAILED (exit $status); see $out/fuzz_$t.log and $out/crash-$t-*" >&2
+    exit 1
+  fi
+  echo "fuzz_$t: no crash"
+done
