@@ -12,6 +12,7 @@
 #include "runtime/engine.h"
 #include "train/sources.h"
 #include "train/trainer.h"
+#include "train/weights.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -39,11 +40,13 @@ static const char usage_text[] =
     "  --seed N            (default 1)       --device N|NAME   (default 0)\n"
     "  --out DIR           (default out)     --checkpoint-every N  steps (default: each epoch)\n"
     "  --resume FILE       continue a checkpoint exactly    --threads N  loader threads (default 2)\n"
+    "  --weights FILE      start from a safetensors file (fine-tuning; a last layer of another class count\n"
+    "                      is re-initialized)\n"
     "  -v                  more detail (start-up, memory plan)\n\n"
     "Ctrl-C saves a checkpoint and stops; --resume continues from it.\n";
 
 struct args {
-    const char *model, *data, *val, *device, *out, *resume, *init, *policy;
+    const char *model, *data, *val, *device, *out, *resume, *init, *policy, *weights;
     long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
     double lr, momentum, wd;
     int verbose, epochs_set;
@@ -62,7 +65,7 @@ static int parse_double(const char *opt, const char *v, double lo, double hi, do
 
 static int known(const char *o)
 {
-    static const char *const valued[] = {"--model", "--data", "--val", "--device", "--out", "--resume", "--init",
+    static const char *const valued[] = {"--model", "--data", "--val", "--device", "--out", "--resume", "--weights", "--init",
                                          "--lr-policy", "--epochs", "--max-steps", "--batch", "--seed",
                                          "--checkpoint-every", "--threads", "--lr-step", "--lr", "--momentum",
                                          "--weight-decay"};
@@ -99,6 +102,8 @@ static int parse(int argc, char **argv, struct args *a)
             a->out = v;
         } else if (!strcmp(o, "--resume")) {
             a->resume = v;
+        } else if (!strcmp(o, "--weights")) {
+            a->weights = v;
         } else if (!strcmp(o, "--init")) {
             if (strcmp(v, "paper") && strcmp(v, "he"))
                 return cli_usage_error("train", "--init is paper or he, not \"%s\"", v);
@@ -135,6 +140,8 @@ static int parse(int argc, char **argv, struct args *a)
             return rc;
         i += takes;
     }
+    if (a->weights && a->resume)
+        return cli_usage_error("train", "--weights and --resume conflict: a checkpoint already holds the weights");
     if (a->epochs_set && a->epochs == 0 && !a->max_steps)
         return cli_usage_error("train", "--epochs 0 trains nothing: give --epochs N or --max-steps N");
     return 0;
@@ -196,12 +203,33 @@ int cmd_train(int argc, char **argv)
         .patience = 1, .init = init, .seed = (uint64_t)a.seed, .out_dir = a.out, .checkpoint_every = a.ckpt_every,
         .resume = a.resume, .threads = (int)a.threads, .verbose = a.verbose, .progress = isatty(2),
         .interrupt = &interrupted};
+    float *initial = NULL;
+    if (a.weights && !a.resume) {
+        what = "reading the weights";
+        int new_head = 0;
+        if (!(initial = malloc(net->param_count * sizeof *initial))) {
+            st = ACL_ERR_MEMORY;
+            goto out;
+        }
+        acl_net_init_params(net, initial, init, (uint64_t)a.seed);
+        st = acl_weights_load(net, a.weights, 1, initial, &new_head);
+        if (st != ACL_OK) {
+            free(initial);
+            goto out;
+        }
+        if (new_head)
+            fprintf(stderr, "%s was trained for another number of classes: the last layer (%s) starts from a new "
+                    "initialization for this dataset's %d classes\n", a.weights, net->layers[net->n_layers - 1].name,
+                    net->classes);
+        cfg.initial_params = initial;
+    }
     char *text = acl_net_text(a.model, net);
     signal(SIGINT, on_sigint);
     what = "training";
     st = acl_train(c, net, text, &data.train, data.has_val ? &data.val : NULL, &cfg, &rep);
     signal(SIGINT, SIG_DFL);
     free(text);
+    free(initial);
     if (st == ACL_OK || st == ACL_ERR_INTERRUPTED) {
         acl_status ws = acl_sources_save_outputs(&data, net, a.out, rep.params);
         if (ws != ACL_OK && st == ACL_OK) {
@@ -214,7 +242,7 @@ int cmd_train(int argc, char **argv)
                rep.steps, rep.epochs, rep.seconds, rep.images_per_s, rep.data_wait_s);
         if (rep.evaluated)
             printf("validation: top-1 %.2f%%, top-5 %.2f%%\n", 100 * rep.top1, 100 * rep.top5);
-        printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl\n", a.out);
+        printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl, weights.safetensors, mean.npy\n", a.out);
     }
 out:
     free(rep.params);

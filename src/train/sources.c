@@ -7,8 +7,10 @@
 
 #include "data/idx.h"
 #include "data/resize.h"
+#include "io/npy.h"
 #include "philox.h"
 #include "runtime/error.h"
+#include "train/weights.h"
 
 #define PREP_STREAM 0xa5a5000000000000ULL /* augmentation draws on its own Philox stream */
 
@@ -206,11 +208,20 @@ acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
 acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *out_dir,
                                     const float *params)
 {
-    (void)s;
-    (void)net;
-    (void)out_dir;
-    (void)params;
-    return ACL_OK;
+    char path[4200];
+    acl_status st = ACL_OK;
+    if (params) {
+        snprintf(path, sizeof path, "%s/weights.safetensors", out_dir);
+        ACL_TRY(acl_weights_save(net, params, path));
+    }
+    if (s->mean) { /* the preprocessing the weights expect: pixel - mean (HWC, 0..255) */
+        const struct acl_sample_prep *p = &s->train_prep;
+        int64_t shape[3] = {p->base, p->base, p->channels};
+        snprintf(path, sizeof path, "%s/mean.npy", out_dir);
+        ACL_TRY(acl_npy_write(path, s->mean, 3, shape));
+    }
+cleanup:
+    return st;
 }
 
 void acl_sources_close(struct acl_sources *s)

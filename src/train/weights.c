@@ -1,0 +1,73 @@
+/* weights.c: parameters to and from safetensors (see weights.h). */
+#include "train/weights.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/safetensors.h"
+#include "runtime/error.h"
+
+acl_status acl_weights_save(const struct acl_net *net, const float *params, const char *path)
+{
+    struct acl_st_tensor *t = calloc((size_t)net->n_tensors, sizeof *t);
+    if (!t)
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    for (int i = 0; i < net->n_tensors; i++) {
+        const struct acl_tensor_desc *d = &net->tensors[i];
+        t[i].name = d->name;
+        t[i].dtype = ACL_ST_F32;
+        t[i].ndim = d->ndim;
+        for (int k = 0; k < d->ndim; k++)
+            t[i].shape[k] = d->dims[k];
+        t[i].data = params + d->offset;
+    }
+    const char *meta[] = {"format", "pt", "producer", "alexnet-cl " ACL_VERSION_STRING, "model", net->name};
+    acl_status st = acl_st_write(path, t, net->n_tensors, meta, 3);
+    free(t);
+    return st;
+}
+
+static int same_shape(const struct acl_tensor_desc *d, const struct acl_st_info *info)
+{
+    if (info->ndim != d->ndim)
+        return 0;
+    for (int k = 0; k < d->ndim; k++)
+        if (info->shape[k] != d->dims[k])
+            return 0;
+    return 1;
+}
+
+acl_status acl_weights_load(const struct acl_net *net, const char *path, int allow_new_head, float *params,
+                            int *new_head)
+{
+    struct acl_st_file *f = NULL;
+    acl_status st = acl_st_open(path, &f);
+    if (st != ACL_OK)
+        return st;
+    *new_head = 0;
+    const struct acl_layer *last = &net->layers[net->n_layers - 1];
+    for (int i = 0; i < net->n_tensors && st == ACL_OK; i++) {
+        const struct acl_tensor_desc *d = &net->tensors[i];
+        struct acl_st_info info;
+        st = acl_st_find(f, d->name, &info);
+        if (st != ACL_OK) {
+            st = acl_fail(ACL_ERR_FORMAT, "%s has no tensor %s: it holds weights of another model (use the --model "
+                          "they were trained with)", path, d->name);
+            break;
+        }
+        if (!same_shape(d, &info)) {
+            if (allow_new_head && (i == last->weight || i == last->bias)) {
+                *new_head = 1;
+                continue;
+            }
+            st = acl_fail(ACL_ERR_FORMAT, "%s: tensor %s has another shape than the model's (%d dimensions, first "
+                          "%lld; the model wants %d): weights of another model", path, d->name, info.ndim,
+                          (long long)(info.ndim ? info.shape[0] : 1), d->dims[0]);
+            break;
+        }
+        st = acl_st_read_f32(f, d->name, params + d->offset, d->count);
+    }
+    acl_st_close(f);
+    return st;
+}
