@@ -32,13 +32,15 @@ for t in "${targets[@]}"; do
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "== fuzz_$t: running ${seconds}s over fuzz/corpus/$t"
   # -rss_limit_mb: a reader that allocates what a header claims would trip it; -timeout: one input hanging.
+  status=0
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$out/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$out/crash-$t-" "$out/corpus/$t" "fuzz/corpus/$t" 2>&1 |
-    tee "$out/fuzz_$t.log" | grep -E "^(==[0-9]+==ERROR|SUMMARY|stat::number_of_executed_units|Done)" || true
-  status=${PIPESTATUS[0]}
+    -print_final_stats=1 -artifact_prefix="$out/crash-$t-" "$out/corpus/$t" "fuzz/corpus/$t" \
+    >"$out/fuzz_$t.log" 2>&1 || status=$?
+  grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)" "$out/fuzz_$t.log" || true
   if [ "$status" -ne 0 ]; then
-    echo "fuzz_$t: FAILED (exit $status); see $out/fuzz_$t.log and $out/crash-$t-*" >&2
+    grep -E -A12 "^==[0-9]+==(ERROR|WARNING)|runtime error|^SUMMARY" "$out/fuzz_$t.log" | head -40 >&2 || true
+    echo "fuzz_$t: FAILED (exit $status); log $out/fuzz_$t.log, input $(ls "$out"/crash-"$t"-* 2>/dev/null | head -1)" >&2
     exit 1
   fi
   echo "fuzz_$t: no crash"
