@@ -26,7 +26,11 @@ flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 for t in "${targets[@]}"; do
   [ -f "fuzz/fuzz_$t.c" ] || { echo "fuzz: no target fuzz/fuzz_$t.c" >&2; exit 1; }
   echo "== fuzz_$t: building"
-  clang "${flags[@]}" "fuzz/fuzz_$t.c" "${lib[@]}" -o "$out/fuzz_$t"
+  # A target may name more sources and libraries on a line `// fuzz-sources: ...` / `// fuzz-libs: ...`.
+  extra=$(sed -n 's|^// fuzz-sources: ||p' "fuzz/fuzz_$t.c")
+  libs=$(sed -n 's|^// fuzz-libs: ||p' "fuzz/fuzz_$t.c")
+  # shellcheck disable=SC2086
+  clang "${flags[@]}" "fuzz/fuzz_$t.c" "${lib[@]}" $extra -o "$out/fuzz_$t" $libs
   mkdir -p "$out/corpus/$t"
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the CMocka suite on PoCL, again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# and the kernel checks on tiny shapes under Oclgrind (data races, uninitialized reads, out-of-bounds).
+# the kernel checks on tiny shapes under Oclgrind (data races, uninitialized reads, out-of-bounds), and each
+# fuzz target of the readers of outside data for a few seconds.
 # Usage: scripts/test.sh [--quick]   (--quick: the plain suite only). Run scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,6 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== kernels under Oclgrind (tiny shapes)"
 scripts/oclgrind-check.sh build
+
+echo "== fuzz targets, briefly (libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer)"
+scripts/fuzz.sh "${ACL_FUZZ_SECONDS:-10}"
