@@ -179,6 +179,23 @@ cleanup:
     return st;
 }
 
+static acl_status evaluate_and_log(struct run *r, const struct acl_source *val, struct acl_train_report *rep)
+{
+    double t1 = 0, t5 = 0, vl = 0;
+    acl_status st = acl_evaluate(r->m, val, r->cfg->threads, &t1, &t5, &vl);
+    if (st != ACL_OK)
+        return st;
+    rep->evaluated = 1;
+    rep->top1 = t1;
+    rep->top5 = t5;
+    if (r->metrics)
+        fprintf(r->metrics, "{\"epoch\": %u, \"step\": %llu, \"top1\": %.6f, \"top5\": %.6f, \"loss\": %.6f}\n",
+                r->state.epoch, (unsigned long long)r->state.step, t1, t5, vl);
+    fprintf(stderr, "%sepoch %u step %llu: validation top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n",
+            r->cfg->progress ? "\n" : "", r->state.epoch, (unsigned long long)r->state.step, 100 * t1, 100 * t5, vl);
+    return ACL_OK;
+}
+
 static int done(const struct run *r)
 {
     const struct acl_train_config *cfg = r->cfg;
@@ -266,23 +283,17 @@ acl_status acl_train(struct acl_ctx *c, const struct acl_net *net, const char *m
             break;
         double err = NAN;
         if (val) {
-            double t1 = 0, t5 = 0, vl = 0;
-            ACL_TRY(acl_evaluate(r.m, val, cfg->threads, &t1, &t5, &vl));
-            rep->evaluated = 1;
-            rep->top1 = t1;
-            rep->top5 = t5;
-            err = 1 - t1;
-            if (r.metrics)
-                fprintf(r.metrics, "{\"epoch\": %u, \"top1\": %.6f, \"top5\": %.6f, \"loss\": %.6f}\n", r.state.epoch,
-                        t1, t5, vl);
-            fprintf(stderr, "%sepoch %u: validation top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n", cfg->progress ? "\n" : "",
-                    r.state.epoch, 100 * t1, 100 * t5, vl);
+            ACL_TRY(evaluate_and_log(&r, val, rep));
+            err = 1 - rep->top1;
         }
         end_of_epoch_lr(&r, err);
         ACL_TRY(save_checkpoint(&r));
         if (r.metrics)
             fflush(r.metrics);
     }
+    /* A run that stopped inside an epoch (a step limit) is evaluated too, so it ends with a number. */
+    if (val && !interrupted && (!rep->evaluated || r.state.position != 0))
+        ACL_TRY(evaluate_and_log(&r, val, rep));
     ACL_TRY(save_checkpoint(&r));
     if (interrupted) {
         st = acl_fail(ACL_ERR_INTERRUPTED, "interrupted at step %llu; %s%s", (unsigned long long)r.state.step,
