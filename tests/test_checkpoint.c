@@ -65,19 +65,6 @@ static void round_trip(void **state)
     assert_int_not_equal(access(tmp, F_OK), 0); /* no temporary left behind */
 }
 
-static unsigned char *file_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*n);
-    assert_int_equal(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
 static void bad_files_are_refused(void **state)
 {
     (void)state;
@@ -86,7 +73,7 @@ static void bad_files_are_refused(void **state)
     struct acl_ckpt_state s = sample_state();
     assert_int_equal(acl_ckpt_write(path, &s, model, params, momentum), ACL_OK);
     size_t n = 0;
-    unsigned char *b = file_bytes(path, &n);
+    unsigned char *b = test_read_file(path, &n);
     struct acl_checkpoint c;
     for (size_t len = 0; len < n; len += len < 200 ? 1 : 97) /* every truncation fails cleanly */
         assert_int_equal(acl_ckpt_read_memory(b, len, "t.ckpt", NULL, &c), ACL_ERR_FORMAT);
@@ -118,7 +105,7 @@ static void failed_writes_keep_the_previous_checkpoint(void **state)
     struct acl_ckpt_state s = sample_state();
     assert_int_equal(acl_ckpt_write(path, &s, model, params, momentum), ACL_OK);
     size_t n0 = 0;
-    unsigned char *before = file_bytes(path, &n0);
+    unsigned char *before = test_read_file(path, &n0);
     /* the disk fills up: a file-size limit makes writes fail with EFBIG part way */
     struct rlimit old, small = {1024, 0};
     getrlimit(RLIMIT_FSIZE, &old);
@@ -131,7 +118,7 @@ static void failed_writes_keep_the_previous_checkpoint(void **state)
     assert_int_equal(st, ACL_ERR_IO);
     assert_non_null(strstr(acl_last_error(), "previous checkpoint is intact"));
     size_t n1 = 0;
-    unsigned char *after = file_bytes(path, &n1);
+    unsigned char *after = test_read_file(path, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);

@@ -24,29 +24,6 @@ static int remove_tmpdir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
 static void expect_error(acl_status st, acl_status want, const char *part)
 {
     if (st != want || !strstr(acl_last_error(), part))
@@ -171,7 +148,7 @@ static void writer_matches_numpy(void **state)
         size_t gsize, size;
         void *buf;
         snprintf(path, sizeof path, "%s/%s", ACL_TEST_DATA, cases[i].file);
-        unsigned char *golden = slurp(path, &gsize);
+        unsigned char *golden = test_read_file(path, &gsize);
         struct acl_npy_array a;
         assert_int_equal(acl_npy_read(path, &a), ACL_OK);
         assert_int_equal(acl_npy_write_memory(a.data, cases[i].ndim, cases[i].shape, &buf, &size), ACL_OK);
@@ -226,7 +203,7 @@ static void truncated_at_every_length(void **state)
         char path[512];
         size_t size;
         snprintf(path, sizeof path, "%s/%s", ACL_TEST_DATA, files[k]);
-        unsigned char *full = slurp(path, &size);
+        unsigned char *full = test_read_file(path, &size);
         for (size_t n = 0; n < size; n++) {
             struct acl_npy_array a;
             unsigned char *cut = malloc(n ? n : 1);
@@ -235,7 +212,7 @@ static void truncated_at_every_length(void **state)
             if (st != ACL_ERR_FORMAT || a.data)
                 fail_msg("%s cut to %zu bytes: %s %s", files[k], n, acl_status_name(st), acl_last_error());
             free(cut);
-            spit(cut_path, full, n);
+            test_write_file(cut_path, full, n);
             st = acl_npy_read(cut_path, &a);
             if (st != ACL_ERR_FORMAT || a.data)
                 fail_msg("%s cut to %zu bytes on disk: %s %s", files[k], n, acl_status_name(st), acl_last_error());

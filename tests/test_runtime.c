@@ -40,14 +40,6 @@ static void error_names(void **state)
     assert_int_equal(acl_cl_fail(CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer", "y.c", 1), ACL_ERR_MEMORY);
 }
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
 static long file_size(const char *path)
 {
     struct stat s;
@@ -98,7 +90,7 @@ static void cache_round_trip_and_rejects(void **state)
     assert_int_equal(rejected, 1);
 
     /* a foreign file under the right name */
-    write_file(path, "GIF89a not a program binary at all", 34);
+    test_write_file(path, "GIF89a not a program binary at all", 34);
     assert_int_equal(acl_cache_load(dir, key, &got, &len, &rejected), ACL_OK);
     assert_null(got);
     assert_int_equal(rejected, 1);
@@ -195,7 +187,7 @@ static void broken_kernel_source_names_the_file(void **state)
         const char *text = acl_embedded_sources[i].text;
         if (!strcmp(acl_embedded_sources[i].name, "relu.cl"))
             text = "__kernel void relu_forward(__global float *y) { y[0] = undefined_thing; }\n";
-        write_file(path, text, strlen(text));
+        test_write_file(path, text, strlen(text));
     }
     acl_engine_options opt = {.device = getenv("ACL_TEST_DEVICE"), .cache_dir = "", .kernel_dir = dir};
     acl_engine *e = NULL;

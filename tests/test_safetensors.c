@@ -28,29 +28,6 @@ static int remove_tmpdir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* Expects st to be `want` with a message containing `part`. */
@@ -198,7 +175,7 @@ static void round_trip_file(void **state)
     acl_st_close(f);
     /* the file and the memory image are the same bytes */
     assert_int_equal(acl_st_write_memory(t, 6, meta, 2, &buf, &size), ACL_OK);
-    unsigned char *disk = slurp(path, &fsize);
+    unsigned char *disk = test_read_file(path, &fsize);
     assert_int_equal(fsize, size);
     assert_memory_equal(disk, buf, size);
     free(disk);
@@ -251,7 +228,7 @@ static void truncated_at_every_length(void **state)
     (void)state;
     size_t size;
     char path[128];
-    unsigned char *full = slurp(ACL_TEST_DATA "/golden.safetensors", &size);
+    unsigned char *full = test_read_file(ACL_TEST_DATA "/golden.safetensors", &size);
     snprintf(path, sizeof path, "%s/cut.safetensors", tmpdir);
     for (size_t n = 0; n < size; n++) {
         unsigned char *cut = malloc(n ? n : 1);
@@ -261,7 +238,7 @@ static void truncated_at_every_length(void **state)
         if (st != ACL_ERR_FORMAT || f != NULL)
             fail_msg("prefix of %zu bytes: %s %s", n, acl_status_name(st), acl_last_error());
         free(cut);
-        spit(path, full, n);
+        test_write_file(path, full, n);
         f = (struct acl_st_file *)1;
         st = acl_st_open(path, &f);
         if (st != ACL_ERR_FORMAT || f != NULL)
@@ -419,7 +396,7 @@ static void writer_rejects_bad_tensors(void **state)
     snprintf(path, sizeof path, "%s/keep.safetensors", tmpdir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_int_equal(acl_st_write(path, t, 2, NULL, 0), ACL_OK);
-    unsigned char *before = slurp(path, &before_size);
+    unsigned char *before = test_read_file(path, &before_size);
 
     struct acl_st_tensor bad[2] = {t[0], t[1]};
     bad[1].name = "conv1.weight";
@@ -446,7 +423,7 @@ static void writer_rejects_bad_tensors(void **state)
     static const char *const null_value[] = {"k", NULL};
     expect_error(acl_st_write(path, t, 2, null_value, 1), ACL_ERR_ARGUMENT, "metadata value 0 is NULL");
 
-    unsigned char *after = slurp(path, &after_size);
+    unsigned char *after = test_read_file(path, &after_size);
     assert_int_equal(before_size, after_size);
     assert_memory_equal(before, after, before_size);
     assert_false(exists(tmp));
@@ -472,7 +449,7 @@ static void full_disk_keeps_old_file(void **state)
     snprintf(path, sizeof path, "%s/full.safetensors", tmpdir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_int_equal(acl_st_write(path, t, 2, NULL, 0), ACL_OK);
-    unsigned char *before = slurp(path, &before_size);
+    unsigned char *before = test_read_file(path, &before_size);
 
     struct acl_st_tensor large = {"big", ACL_ST_F32, 1, {N}, big};
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -484,7 +461,7 @@ static void full_disk_keeps_old_file(void **state)
     signal(SIGXFSZ, SIG_DFL);
     expect_error(st, ACL_ERR_IO, "full.safetensors: writing failed");
 
-    unsigned char *after = slurp(path, &after_size);
+    unsigned char *after = test_read_file(path, &after_size);
     assert_int_equal(before_size, after_size);
     assert_memory_equal(before, after, before_size);
     assert_false(exists(tmp));
@@ -500,7 +477,7 @@ static void open_errors(void **state)
     expect_error(acl_st_open("/nonexistent/x.safetensors", &f), ACL_ERR_IO, "/nonexistent/x.safetensors: cannot open");
     expect_error(acl_st_open(tmpdir, &f), ACL_ERR_IO, "not a regular file");
     snprintf(path, sizeof path, "%s/text.safetensors", tmpdir);
-    spit(path, "hello, world\n", 13);
+    test_write_file(path, "hello, world\n", 13);
     expect_error(acl_st_open(path, &f), ACL_ERR_FORMAT, "text.safetensors: header length");
 }
 

@@ -93,20 +93,6 @@ static void loader_threads_give_the_same_batches(void **state)
     free(many);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return s;
-}
-
 static struct acl_train_config config(const char *out, long steps)
 {
     struct acl_train_config c = {.max_steps = steps, .batch = 8, .lr = 0.02f, .momentum = 0.9f,
@@ -139,9 +125,9 @@ static void resume_repeats_the_uninterrupted_run(void **state)
     assert_int_equal(acl_train(test_ctx(), net, tiny_net, &src, NULL, &c, &rep), ACL_OK);
     free(rep.params);
     snprintf(path, sizeof path, "%s/metrics.jsonl", a);
-    char *whole = read_file(path);
+    char *whole = (char *)test_read_file(path, NULL);
     snprintf(path, sizeof path, "%s/metrics.jsonl", b);
-    char *resumed = read_file(path);
+    char *resumed = (char *)test_read_file(path, NULL);
     assert_non_null(whole);
     assert_non_null(resumed);
     assert_string_equal(whole, resumed); /* every step's loss, printed to 6 decimals, the same */

@@ -36,6 +36,10 @@ typedef double (*fd_fn)(void *ctx, const double *x);
  * differences of step h. x is perturbed and restored. */
 double fd_max_error(fd_fn f, void *ctx, double *x, size_t n, const double *analytic, double h, double atol);
 double fd_dot(const double *a, const double *b, size_t n);
+/* A whole file, malloc'd and NUL-terminated (*size may be NULL); fails the test when unreadable. */
+unsigned char *test_read_file(const char *path, size_t *size);
+/* Writes n bytes to path; fails the test on any error. */
+void test_write_file(const char *path, const void *data, size_t n);
 /* Random doubles in [lo, hi) from a seeded generator. */
 void test_rand(uint64_t *seed, double *x, size_t n, double lo, double hi);
 
