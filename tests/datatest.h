@@ -1,5 +1,5 @@
 /* datatest.h: helpers for the data tests (header-only, each test program gets its own copy): temporary folders,
- * writing files, PNG and JPEG encoding with stb_image_write, CRC-32, and crafted PNG and gzip bytes. */
+ * writing files, PNG encoding with stb_image_write, JPEG encoding (jpegenc.h), CRC-32, crafted PNG and gzip. */
 #ifndef ACL_TESTS_DATATEST_H
 #define ACL_TESTS_DATATEST_H
 
@@ -58,19 +58,11 @@ static inline void bytes_le32(struct bytes *b, uint32_t v)
 
 static inline void stbiw_sink(void *ctx, void *data, int size) { bytes_put(ctx, data, (size_t)size); }
 
-/* PNG or JPEG (quality 95) of an (h, w, c) 8-bit image. */
+/* A PNG of an (h, w, c) 8-bit image (JPEGs: encode_jpg in jpegenc.h). */
 static inline struct bytes encode_png(const uint8_t *px, int h, int w, int c)
 {
     struct bytes b = {0};
     if (!stbi_write_png_to_func(stbiw_sink, &b, w, h, c, px, w * c))
-        abort();
-    return b;
-}
-
-static inline struct bytes encode_jpg(const uint8_t *px, int h, int w, int c)
-{
-    struct bytes b = {0};
-    if (!stbi_write_jpg_to_func(stbiw_sink, &b, w, h, c, px, 95))
         abort();
     return b;
 }
@@ -194,5 +186,7 @@ static inline uint8_t *pattern(int h, int w, int c, int seed)
                 p[((size_t)y * w + x) * c + k] = (uint8_t)(y * 70 / h + x * 70 / w + k * 30 + seed % 40);
     return p;
 }
+
+#include "jpegenc.h"
 
 #endif

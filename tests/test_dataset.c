@@ -116,6 +116,32 @@ static void folder_classes_and_order(void **state)
     assert_int_equal(acl_dataset_set_labels(ds, at("f_labels2.txt")), ACL_ERR_FORMAT);
     assert_message_has("3 class folders");
     acl_dataset_free(ds);
+
+    /* Enough classes and files, made in a scrambled order, that the directory's own order cannot pass for sorted:
+     * classes in strcmp order, files sorted within each class. */
+    put_dir("g");
+    for (int k = 0; k < 12; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "g/c%02d", (k * 5) % 12);
+        put_dir(rel);
+        for (int i = 0; i < 6; i++) {
+            snprintf(rel, sizeof rel, "g/c%02d/f%d.png", (k * 5) % 12, (i * 7 + k) % 10);
+            put_image(rel, 2, 2, i);
+        }
+    }
+    assert_int_equal(acl_dataset_open_folder(&ds, at("g"), NULL), ACL_OK);
+    assert_int_equal(ds->num_classes, 12);
+    assert_int_equal(ds->count, 72);
+    for (int k = 0; k < 12; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%02d", k);
+        assert_string_equal(ds->class_names[k], name);
+    }
+    for (size_t i = 1; i < ds->count; i++) {
+        assert_true(strcmp(acl_dataset_path(ds, i - 1), acl_dataset_path(ds, i)) < 0);
+        assert_int_equal(ds->labels[i], atoi(acl_dataset_path(ds, i) + 1));
+    }
+    acl_dataset_free(ds);
 }
 
 static void folder_splits(void **state)

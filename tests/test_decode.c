@@ -110,6 +110,43 @@ static void truncated_jpeg_is_refused(void **state)
     free(px);
 }
 
+static void jpeg_structure_is_checked_before_stb(void **state)
+{
+    (void)state;
+    uint8_t *px = pattern(16, 16, 3, 4);
+    struct bytes jpg = encode_jpg(px, 16, 16, 3);
+    struct acl_image img;
+    /* FF fill bytes before the start-of-image marker are allowed (stb_image takes them too). */
+    struct bytes fill = {0};
+    bytes_put(&fill, "\xFF\xFF", 2);
+    bytes_put(&fill, jpg.p, jpg.n);
+    assert_int_equal(acl_decode_image(fill.p, fill.n, "fill.jpg", NULL, &img), ACL_OK);
+    acl_image_free(&img);
+    /* A Huffman table whose code counts add up past 256 would overflow stb_image 2.27's tables: refused first,
+     * also behind fill bytes (found by fuzz_image). */
+    size_t dht = 0;
+    while (dht + 4 < jpg.n && !(jpg.p[dht] == 0xFF && jpg.p[dht + 1] == 0xC4))
+        dht++;
+    assert_true(dht + 4 < jpg.n);
+    for (size_t i = 0; i < 16; i++) /* the first table's counts: 16 x 255 codes */
+        jpg.p[dht + 5 + i] = 255;
+    assert_int_equal(acl_decode_image(jpg.p, jpg.n, "dht.jpg", NULL, &img), ACL_ERR_FORMAT);
+    assert_message_has("more than 256 codes");
+    int w, h, c;
+    assert_int_equal(acl_image_info(jpg.p, jpg.n, "dht.jpg", NULL, &w, &h, &c), ACL_ERR_FORMAT);
+    memcpy(fill.p + 2, jpg.p, jpg.n);
+    assert_int_equal(acl_decode_image(fill.p, fill.n, "dht.jpg", NULL, &img), ACL_ERR_FORMAT);
+    assert_message_has("more than 256 codes");
+    /* Counts that fit but run past the segment. */
+    memset(jpg.p + dht + 5, 0, 16);
+    jpg.p[dht + 5 + 7] = 250;
+    assert_int_equal(acl_decode_image(jpg.p, jpg.n, "dht.jpg", NULL, &img), ACL_ERR_FORMAT);
+    assert_message_has("Huffman table");
+    free(fill.p);
+    free(jpg.p);
+    free(px);
+}
+
 static void empty_and_non_images_are_refused(void **state)
 {
     (void)state;
@@ -242,6 +279,7 @@ int main(void)
         cmocka_unit_test(png_gray_rgb_rgba_become_rgb),
         cmocka_unit_test(jpeg_decodes_close_to_source),
         cmocka_unit_test(truncated_jpeg_is_refused),
+        cmocka_unit_test(jpeg_structure_is_checked_before_stb),
         cmocka_unit_test(empty_and_non_images_are_refused),
         cmocka_unit_test(truncated_png_is_refused),
         cmocka_unit_test(huge_header_is_refused_before_allocating),

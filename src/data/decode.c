@@ -87,7 +87,17 @@ static struct acl_decode_limits limits_or_default(const struct acl_decode_limits
 
 /* ---- completeness walks ------------------------------------------------------------------------ */
 
-static int is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+/* Where the segments after a JPEG's start-of-image marker begin, 0 if the bytes are not a JPEG. Like stb_image, this
+ * takes any number of FF fill bytes before the marker. */
+static size_t jpeg_start(const uint8_t *b, size_t n)
+{
+    size_t p = 0;
+    while (p < n && b[p] == 0xFF)
+        p++;
+    return p > 0 && p < n && b[p] == 0xD8 ? p + 1 : 0;
+}
+
+static int is_jpeg(const uint8_t *b, size_t n) { return jpeg_start(b, n) != 0; }
 
 static int is_png(const uint8_t *b, size_t n)
 {
@@ -95,13 +105,37 @@ static int is_png(const uint8_t *b, size_t n)
     return n >= 8 && memcmp(b, sig, 8) == 0;
 }
 
-/* Walks the JPEG's segments from SOI: a segment with a length is skipped whole (so thumbnails inside EXIF
- * blocks, which hold their own end markers, are never looked into); after each start-of-scan the entropy-coded
- * data is scanned for the next marker (FF followed by anything but 00, a restart marker or more FF fill).
- * Reaching EOI means complete; running out of bytes first means truncated. Bytes after EOI are allowed. */
-static const char *jpeg_incomplete(const uint8_t *b, size_t n)
+/* Checks a DHT segment's tables (class and id byte, 16 code counts, the symbols) before stb_image sees them:
+ * stb 2.27 builds a table from the counts before checking that they fit its 256-entry arrays, so counts summing
+ * past 256 would write past them. */
+static const char *jpeg_dht_bad(const uint8_t *s, size_t len)
 {
-    size_t p = 2;
+    size_t q = 0;
+    while (q < len) {
+        if (len - q < 17)
+            return "corrupt JPEG: a Huffman table header cut short";
+        size_t codes = 0;
+        for (int i = 1; i <= 16; i++)
+            codes += s[q + i];
+        if (codes > 256)
+            return "corrupt JPEG: a Huffman table with more than 256 codes";
+        if (codes > len - q - 17)
+            return "corrupt JPEG: a Huffman table runs past its segment";
+        q += 17 + codes;
+    }
+    return NULL;
+}
+
+/* Walks the JPEG's segments from SOI to EOI, as stb_image reads them: a segment with a length is skipped whole (so
+ * thumbnails inside EXIF blocks, which hold their own end markers, are never looked into), except that Huffman
+ * tables are checked (jpeg_dht_bad) and the first start-of-frame gives the size (*w, *h; 0 when none); after each
+ * start-of-scan the entropy-coded data is scanned for the next marker (FF followed by anything but 00, a restart
+ * marker or more FF fill). Reaching EOI means complete; running out of bytes first means truncated. Bytes after
+ * EOI are allowed. Returns NULL or what is wrong. */
+static const char *jpeg_walk(const uint8_t *b, size_t n, long long *w, long long *h)
+{
+    size_t p = jpeg_start(b, n);
+    *w = *h = 0;
     for (;;) {
         while (p < n && b[p] != 0xFF) /* stb skips junk between segments too */
             p++;
@@ -121,6 +155,16 @@ static const char *jpeg_incomplete(const uint8_t *b, size_t n)
             return "corrupt JPEG: a segment length below 2";
         if (seg > n - p)
             return "truncated JPEG: the file ends inside a segment";
+        if (m == 0xC4) {
+            const char *why = jpeg_dht_bad(b + p + 2, seg - 2);
+            if (why)
+                return why;
+        }
+        /* SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) */
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC && *w == 0 && seg >= 7) {
+            *h = (long long)b[p + 3] << 8 | b[p + 4];
+            *w = (long long)b[p + 5] << 8 | b[p + 6];
+        }
         p += seg;
         if (m != 0xDA)
             continue;
@@ -161,44 +205,14 @@ static const char *png_incomplete(const uint8_t *b, size_t n)
     }
 }
 
-/* The size a header claims, read before stb_image sees the file, so that the limits are checked first and an
- * oversized image is reported with its size (stb's info call keeps only its last, least useful reason). PNG:
- * the IHDR chunk, which must come first. JPEG: the first start-of-frame segment (SOF0..SOF15 except DHT, JPG and
- * DAC), found by skipping whole segments before the first scan. Returns 0 when no size was found. */
-static int claimed_size(const uint8_t *b, size_t n, long long *w, long long *h)
+/* The size a PNG's IHDR chunk (which must come first) claims; 0 when there is none. */
+static void png_size(const uint8_t *b, size_t n, long long *w, long long *h)
 {
-    if (is_png(b, n)) {
-        if (n < 24 || memcmp(b + 12, "IHDR", 4) != 0)
-            return 0;
-        *w = (long long)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
-        *h = (long long)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
-        return 1;
-    }
-    if (!is_jpeg(b, n))
-        return 0;
-    size_t p = 2;
-    for (;;) {
-        while (p < n && b[p] == 0xFF)
-            p++;
-        if (p >= n || p < 3 || b[p - 1] != 0xFF)
-            return 0;
-        uint8_t m = b[p++];
-        if (m == 0xD9 || m == 0xDA || n - p < 2)
-            return 0;
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD8))
-            continue;
-        size_t seg = (size_t)b[p] << 8 | b[p + 1];
-        if (seg < 2 || seg > n - p)
-            return 0;
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-            if (seg < 7)
-                return 0;
-            *h = (long long)b[p + 3] << 8 | b[p + 4];
-            *w = (long long)b[p + 5] << 8 | b[p + 6];
-            return 1;
-        }
-        p += seg;
-    }
+    *w = *h = 0;
+    if (n < 24 || memcmp(b + 12, "IHDR", 4) != 0)
+        return;
+    *w = (long long)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+    *h = (long long)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
 }
 
 /* ---- header check and decoding ----------------------------------------------------------------- */
@@ -211,20 +225,34 @@ static acl_status check_header(const uint8_t *buf, size_t len, const char *name,
     if (len > l->max_file_bytes)
         return acl_fail(ACL_ERR_FORMAT, "%s: %zu bytes, over the limit of %zu for one image", name, len,
                         l->max_file_bytes);
-    long long cw, ch;
-    if (claimed_size(buf, len, &cw, &ch) && (cw > l->max_side || ch > l->max_side || cw * ch > l->max_pixels))
+    /* Our own reading of the header and structure comes first: the limits are checked on the size the header
+     * claims, an oversized image is reported with that size (stb's info call keeps only its last, least useful
+     * reason), and nothing that could trip stb_image reaches it. */
+    long long cw = 0, ch = 0;
+    const char *why = NULL;
+    if (is_jpeg(buf, len))
+        why = jpeg_walk(buf, len, &cw, &ch);
+    else if (is_png(buf, len)) {
+        png_size(buf, len, &cw, &ch);
+        why = png_incomplete(buf, len);
+    }
+    if (cw > l->max_side || ch > l->max_side || cw * ch > l->max_pixels)
         return acl_fail(ACL_ERR_FORMAT, "%s: the header claims %lldx%lld pixels, over the limit of %d a side and "
                         "%lld pixels in all (too large)", name, cw, ch, l->max_side, l->max_pixels);
+    if (why)
+        return acl_fail(ACL_ERR_FORMAT, "%s: %s", name, why);
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &c)) {
-        const char *why = stbi_failure_reason();
-        if (why && strcmp(why, "too large") == 0)
+        const char *reason = stbi_failure_reason();
+        if (!reason)
+            reason = "?";
+        if (strcmp(reason, "too large") == 0)
             return acl_fail(ACL_ERR_FORMAT, "%s: the image header claims a size over %d pixels a side or 1 Gpx "
-                            "(stb_image: %s)", name, STBI_MAX_DIMENSIONS, why);
+                            "(stb_image: %s)", name, STBI_MAX_DIMENSIONS, reason);
         if (!is_jpeg(buf, len) && !is_png(buf, len))
-            return acl_fail(ACL_ERR_FORMAT, "%s: not a JPEG or PNG image (stb_image: %s)", name, why ? why : "?");
+            return acl_fail(ACL_ERR_FORMAT, "%s: not a JPEG or PNG image (stb_image: %s)", name, reason);
         return acl_fail(ACL_ERR_FORMAT, "%s: corrupt %s header (stb_image: %s)", name,
-                        is_jpeg(buf, len) ? "JPEG" : "PNG", why ? why : "?");
+                        is_jpeg(buf, len) ? "JPEG" : "PNG", reason);
     }
     if (w <= 0 || h <= 0 || c < 1 || c > 4)
         return acl_fail(ACL_ERR_FORMAT, "%s: the header gives an impossible size %dx%d with %d channels", name, w, h,
@@ -232,10 +260,6 @@ static acl_status check_header(const uint8_t *buf, size_t len, const char *name,
     if (w > l->max_side || h > l->max_side || (long long)w * h > l->max_pixels)
         return acl_fail(ACL_ERR_FORMAT, "%s: the header claims %dx%d pixels, over the limit of %d a side and %lld "
                         "pixels in all", name, w, h, l->max_side, l->max_pixels);
-    const char *why = is_jpeg(buf, len) ? jpeg_incomplete(buf, len) : is_png(buf, len) ? png_incomplete(buf, len)
-                                                                                       : NULL;
-    if (why)
-        return acl_fail(ACL_ERR_FORMAT, "%s: %s", name, why);
     *width = w;
     *height = h;
     *channels = c;

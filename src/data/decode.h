@@ -1,10 +1,12 @@
 /* decode.h: JPEG and PNG decoding to 8-bit RGB with stb_image, behind a header check and size limits.
  *
- * Every decode first reads the image header (stbi_info_from_memory) and refuses, before any large allocation,
- * an image whose header claims more than the limits allow; a JPEG is also walked marker by marker and refused
- * when it ends before its end-of-image marker (stb_image would fill the missing part with grey). Errors name
- * the file (the `name` argument) and include stb_image's reason. Gray, gray+alpha and RGBA images come out as
- * RGB (alpha is dropped, as PIL's convert("RGB") does). */
+ * Every decode first reads the image header and refuses, before any large allocation, an image whose header
+ * claims more than the limits allow. A JPEG is also walked segment by segment before stb_image sees it: it is
+ * refused when it ends before its end-of-image marker (stb_image would fill the missing part with grey) and when a
+ * Huffman table has more codes than stb_image 2.27's tables hold (which would overflow them); a PNG is refused
+ * when it ends before its IEND chunk. Only then does stb_image read the header (stbi_info_from_memory) and decode.
+ * Errors name the file (the `name` argument) and include stb_image's reason where it gave one. Gray, gray+alpha
+ * and RGBA images come out as RGB (alpha is dropped, as PIL's convert("RGB") does). */
 #ifndef ACL_DATA_DECODE_H
 #define ACL_DATA_DECODE_H
 
