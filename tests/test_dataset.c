@@ -1,5 +1,6 @@
 /* test_dataset.c: image folders (class numbering and order, splits, missing and empty folders), list files and
  * labels files (good and bad lines), loading samples, and bad files (skipped, named, counted, limited). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,6 +468,54 @@ static void load_skips_bad_files(void **state)
     acl_dataset_free(ds);
 }
 
+struct loader {
+    struct acl_dataset *ds;
+    int first, good, skipped, failed;
+};
+
+static void *load_all(void *arg)
+{
+    struct loader *l = arg;
+    for (size_t k = 0; k < l->ds->count; k++) {
+        size_t i = (k + (size_t)l->first) % l->ds->count; /* threads start at different samples */
+        struct acl_image img;
+        int skipped = 0;
+        if (acl_dataset_load(l->ds, i, NULL, 0, &img, &skipped) != ACL_OK)
+            l->failed++;
+        else if (skipped)
+            l->skipped++;
+        else
+            l->good++;
+        acl_image_free(&img);
+    }
+    return NULL;
+}
+
+static void loader_threads_count_each_bad_file_once(void **state)
+{
+    (void)state;
+    struct acl_dataset *ds = NULL;
+    struct seen seen = {0};
+    assert_int_equal(acl_dataset_open_folder(&ds, at("b"), NULL), ACL_OK);
+    assert_int_equal(acl_dataset_set_bad_policy(ds, 0.35, on_bad, &seen), ACL_OK);
+    enum { T = 4 };
+    pthread_t th[T];
+    struct loader l[T];
+    for (int t = 0; t < T; t++) {
+        l[t] = (struct loader){ds, 3 * t, 0, 0, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, load_all, &l[t]), 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(l[t].failed, 0);
+        assert_int_equal(l[t].good, 9);
+        assert_int_equal(l[t].skipped, 4);
+    }
+    assert_int_equal(acl_dataset_bad_count(ds), 4);
+    assert_int_equal(seen.calls, 4);
+    acl_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +527,7 @@ int main(void)
         cmocka_unit_test(list_file_dataset),
         cmocka_unit_test(scan_drops_bad_files),
         cmocka_unit_test(load_skips_bad_files),
+        cmocka_unit_test(loader_threads_count_each_bad_file_once),
     };
     return cmocka_run_group_tests_name("dataset", tests, make_root, drop_root);
 }
