@@ -89,7 +89,8 @@ static void matches_direct_reference(void **state)
     (void)state;
     /* Sizes that shrink a lot, shrink a little, enlarge, and mix both axes; odd sizes; 1 and 3 channels. */
     const int cases[][5] = {{17, 23, 5, 6, 3}, {31, 29, 4, 4, 1}, {6, 5, 19, 13, 3}, {12, 40, 30, 9, 3},
-                            {1, 9, 3, 4, 1},   {64, 48, 7, 11, 3}, {10, 10, 9, 9, 1}};
+                            {1, 9, 3, 4, 1},   {64, 48, 7, 11, 3}, {10, 10, 9, 9, 1},
+                            {1, 5000, 1, 3, 1}, {3001, 2, 2, 1, 1}}; /* extreme ratios: thousands of taps */
     uint64_t seed = 11;
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         int sh = cases[t][0], sw = cases[t][1], dh = cases[t][2], dw = cases[t][3], c = cases[t][4];
@@ -101,7 +102,7 @@ static void matches_direct_reference(void **state)
             src[i] = (uint8_t)r[i];
         resize_reference(ref, dh, dw, src, sh, sw, c);
         assert_int_equal(acl_resize(dst, dh, dw, src, sh, sw, c), ACL_OK);
-        /* Two roundings (after each pass) and 14-bit weights: within one step of the exact value. */
+        /* Two roundings (after each pass) and fixed-point weights: within one step of the exact value. */
         for (size_t i = 0; i < nd; i++)
             if (fabs(dst[i] - ref[i]) > 1.0)
                 fail_msg("%dx%d -> %dx%d c%d: element %zu is %d, reference %.3f", sh, sw, dh, dw, c, i, dst[i],

@@ -9,7 +9,7 @@
 
 #include "runtime/error.h"
 
-#define FRAC_BITS 14
+#define FRAC_BITS 22 /* 255 * 2^22 still fits an int32 accumulator */
 #define ONE (1 << FRAC_BITS)
 #define MAX_SIDE (1 << 20)
 
@@ -26,6 +26,7 @@ static void taps_free(struct taps *t)
     free(t->first);
     free(t->n);
     free(t->w);
+    memset(t, 0, sizeof *t);
 }
 
 static acl_status taps_make(struct taps *t, int from, int count, int out_size, int in_size)

@@ -5,7 +5,7 @@
  * enlarging; when shrinking by a factor f the tent is widened f times, so each output pixel averages the f x f
  * input pixels under it (antialiasing, as PIL's BILINEAR and torchvision's antialias=True do) instead of sampling
  * 4 of them and aliasing. Borders: taps outside the image are dropped and the rest renormalized (the same as
- * repeating the edge when enlarging). Weights are computed in double and rounded to 14-bit fixed point whose sum
+ * repeating the edge when enlarging). Weights are computed in double and rounded to 22-bit fixed point whose sum
  * is exactly 1; all the pixel arithmetic is integer (a horizontal pass to an 8-bit intermediate, then a vertical
  * pass, each rounded to nearest), so results are identical on every machine and every run.
  *
