@@ -1,11 +1,12 @@
 /* fuzz_idx.c: libFuzzer target for the IDX parser, gzip decompression and building a dataset from IDX images and
  * labels, all from memory. Input: either one IDX file (gzipped or not), or 'P', the length of the images part
  * (2 bytes, big-endian), the images IDX, then the labels IDX (each gzipped or not). */
-// Build (one command line, from the repository root):
-//   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Icl -I/usr/include/stb fuzz/fuzz_idx.c
-//     src/data/*.c src/runtime/error.c -lz -lm -o fuzz_idx
-// Run: UBSAN_OPTIONS=halt_on_error=1 ./fuzz_idx -max_total_time=120 fuzz/corpus/idx
-// (clang's UBSan only reports and goes on unless told to halt; -fno-sanitize-recover=all at build time does the same)
+// fuzz-sources: src/data/*.c
+// fuzz-libs: -lz -lm
+// Built and run by scripts/fuzz.sh; by hand, from the repository root:
+//   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc
+//     fuzz/fuzz_idx.c src/data/*.c src/runtime/error.c -lz -lm -o fuzz_idx
+//   ./fuzz_idx -max_total_time=120 fuzz/corpus/idx
 #include <stdint.h>
 #include <stdlib.h>
 

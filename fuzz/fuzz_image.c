@@ -1,10 +1,11 @@
 /* fuzz_image.c: libFuzzer target for JPEG/PNG decoding from memory, through the header check and limits, and
  * for the resize of whatever decodes. */
-// Build (one command line, from the repository root):
-//   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Icl -I/usr/include/stb fuzz/fuzz_image.c
-//     src/data/*.c src/runtime/error.c -lz -lm -o fuzz_image
-// Run: UBSAN_OPTIONS=halt_on_error=1 ./fuzz_image -max_total_time=120 fuzz/corpus/image
-// (clang's UBSan only reports and goes on unless told to halt; -fno-sanitize-recover=all at build time does the same)
+// fuzz-sources: src/data/*.c
+// fuzz-libs: -lz -lm
+// Built and run by scripts/fuzz.sh; by hand, from the repository root:
+//   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc
+//     fuzz/fuzz_image.c src/data/*.c src/runtime/error.c -lz -lm -o fuzz_image
+//   ./fuzz_image -max_total_time=120 fuzz/corpus/image
 #include <stdint.h>
 #include <stdlib.h>
 

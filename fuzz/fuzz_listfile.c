@@ -1,10 +1,11 @@
 /* fuzz_listfile.c: libFuzzer target for the list-file and labels-file parsers from memory (the same input is
  * given to both, then the names are attached to the samples). */
-// Build (one command line, from the repository root):
-//   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Icl -I/usr/include/stb fuzz/fuzz_listfile.c
-//     src/data/*.c src/runtime/error.c -lz -lm -o fuzz_listfile
-// Run: UBSAN_OPTIONS=halt_on_error=1 ./fuzz_listfile -max_total_time=120 fuzz/corpus/listfile
-// (clang's UBSan only reports and goes on unless told to halt; -fno-sanitize-recover=all at build time does the same)
+// fuzz-sources: src/data/*.c
+// fuzz-libs: -lz -lm
+// Built and run by scripts/fuzz.sh; by hand, from the repository root:
+//   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc
+//     fuzz/fuzz_listfile.c src/data/*.c src/runtime/error.c -lz -lm -o fuzz_listfile
+//   ./fuzz_listfile -max_total_time=120 fuzz/corpus/listfile
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

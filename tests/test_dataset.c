@@ -239,7 +239,7 @@ static void list_parsing(void **state)
         {"ok.png 1\n\n# c\nneg.png -1\n", "t.txt:4:"},
         {"x.png 1x\n", "t.txt:1:"},
         {"x.png 99999999999\n", "t.txt:1:"},
-        {"x.png 1048576\n", "t.txt:1:"}, /* ACL_MAX_CLASSES */
+        {"x.png 131072\n", "t.txt:1:"}, /* ACL_MAX_CLASSES */
         {"7\n", "t.txt:1:"},
         {"a.png 1\nb\0.png 2\n", "t.txt:2:"},
     };

@@ -55,7 +55,11 @@ void acl_decode_reset_peak_alloc(void) { peak_alloc = 0; }
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#if defined(__has_include) && !__has_include(<stb_image.h>)
+#include <stb/stb_image.h> /* Debian's place, when stb's folder is not on the include path (scripts/fuzz.sh) */
+#else
 #include <stb_image.h>
+#endif
 #pragma GCC diagnostic pop
 
 /* ---- images ----------------------------------------------------------------------------------- */
