@@ -9,6 +9,14 @@ jobs=$(nproc)
 export POCL_CACHE_DIR="$PWD/build/pocl-cache"
 mkdir -p "$POCL_CACHE_DIR"
 
+# The golden check against PyTorch needs Debian's python3-torch (large, so setup.sh leaves it to the tests).
+if ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed"; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "test: installing python3-torch python3-numpy for the PyTorch golden test"
+  $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q python3-torch python3-numpy >/dev/null
+fi
+
 echo "== tests on PoCL (warnings are errors)"
 cmake -S . -B build -DACL_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"

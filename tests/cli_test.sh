@@ -38,6 +38,13 @@ expect "train: zero epochs" 2 "--epochs 0 trains nothing" -- "$bin" train --epoc
 expect "train: missing dataset" 1 "$tmp/no-such-data" -- "$bin" train --data "$tmp/no-such-data" --out "$tmp/o"
 expect "train: unwritable output" 1 "cannot write to output folder" -- "$bin" train --out /proc/acl-out
 expect "train: unknown model" 1 "cannot open net description no-such-model" -- "$bin" train --model no-such-model --data fashion-mnist --out "$tmp/o"
+expect "infer: missing arguments" 2 "--model, --weights, --input and --output are all needed" -- "$bin" infer --model mini
+expect "infer: missing weights" 1 "$tmp/none.safetensors" -- "$bin" infer --model mini --weights "$tmp/none.safetensors" --input x.npy --output y.npy
+printf 'not a safetensors file' >"$tmp/bad.safetensors"
+expect "infer: corrupt weights" 1 "bad.safetensors" -- "$bin" infer --model mini --weights "$tmp/bad.safetensors" --input x.npy --output y.npy
+expect "model: layers" 0 "conv2 +conv +256x27x27 +conv2.weight \[256,48,5,5\]" -- "$bin" model --model paper
+expect "model: description" 0 "^input name=mini" -- "$bin" model --model mini --description
+expect "model: bad description" 1 "bad.net:1: unknown layer kind" -- sh -c "printf 'pool size=2\n' >'$tmp/bad.net'; '$bin' model --model '$tmp/bad.net'"
 mkdir -p "$tmp/empty-vendors"
 expect "no platform" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" devices
 expect "no platform, selftest" 1 "no OpenCL platform found" -- env OCL_ICD_VENDORS="$tmp/empty-vendors" "$bin" selftest

@@ -13,6 +13,8 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"selftest", cmd_selftest, "check every kernel against its host reference on a device"},
+    {"model", cmd_model, "a model's layers, shapes, parameters and memory plan"},
+    {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
 };
 

@@ -71,3 +71,26 @@ acl_status acl_weights_load(const struct acl_net *net, const char *path, int all
     acl_st_close(f);
     return st;
 }
+
+acl_status acl_weights_net(const char *model, const char *path, struct acl_net **net)
+{
+    struct acl_net *probe = NULL;
+    struct acl_st_file *f = NULL;
+    struct acl_st_info info;
+    *net = NULL;
+    acl_status st = acl_net_load(model, 1, &probe);
+    if (st != ACL_OK)
+        return st;
+    const char *bias = probe->tensors[probe->layers[probe->n_layers - 1].bias].name;
+    st = acl_st_open(path, &f);
+    if (st == ACL_OK && (st = acl_st_find(f, bias, &info)) != ACL_OK)
+        st = acl_fail(ACL_ERR_FORMAT, "%s has no tensor %s: it holds weights of another model (give the --model "
+                      "they were trained with)", path, bias);
+    if (st == ACL_OK && (info.ndim != 1 || info.shape[0] < 1 || info.shape[0] > (1 << 20)))
+        st = acl_fail(ACL_ERR_FORMAT, "%s: tensor %s is not a vector of class biases", path, bias);
+    if (st == ACL_OK)
+        st = acl_net_load(model, (int)info.shape[0], net);
+    acl_st_close(f);
+    acl_net_free(probe);
+    return st;
+}

@@ -13,4 +13,8 @@ acl_status acl_weights_save(const struct acl_net *net, const float *params, cons
 acl_status acl_weights_load(const struct acl_net *net, const char *path, int allow_new_head, float *params,
                             int *new_head);
 
+/* The net of a model argument (preset or description) with as many classes as the weights file's last layer
+ * has outputs. */
+acl_status acl_weights_net(const char *model, const char *path, struct acl_net **net);
+
 #endif
