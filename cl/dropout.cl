@@ -2,34 +2,21 @@
  * the generator so that tests can compare it with the host bit for bit.
  *
  * Philox dominates the cost of dropout, so dropout_apply computes one block per four elements (the layout of
- * cl/philox.h puts four neighbouring indices in one block), four blocks at a time on uint4 vectors: a CPU
+ * cl/philox.h puts four neighbouring indices in one block), eight blocks at a time on uint8 vectors: a CPU
  * implementation (PoCL) vectorizes across work-items only when they run the same straight-line code, and the
  * edges of a row do not.
- * Defines: DROPOUT_MUL64 (0 or 1; default 1): 1 takes both halves of each Philox product from one 64-bit
- * multiply (vpmuludq on x86, where mul_hi and the low multiply are separate and slow); 0 uses mul_hi and a
- * 32-bit multiply, native on GPUs. The words are the same either way.
- * Tensors are (pointer, element offset) pairs; every kernel guards its tail. */
+ * Defines: none. Tensors are (pointer, element offset) pairs; every kernel guards its tail. */
 
-#ifndef DROPOUT_MUL64
-#define DROPOUT_MUL64 1
-#endif
-
-/* Philox4x32-10 (cl/philox.h) on four counters at once, lane k being block k: the same rounds on uint4. */
-static inline void dropout_philox4(uint4 *c0, uint4 *c1, uint4 *c2, uint4 *c3, uint k0, uint k1)
+/* Philox4x32-10 (cl/philox.h) on eight counters at once, lane k being block k: the same rounds on uint8. */
+static inline void dropout_philox8(uint8 *c0, uint8 *c1, uint8 *c2, uint8 *c3, uint k0, uint k1)
 {
     for (int r = 0; r < 10; r++) {
         if (r > 0) {
             k0 += ACL_PHILOX_W0;
             k1 += ACL_PHILOX_W1;
         }
-#if DROPOUT_MUL64
-        ulong4 p0 = convert_ulong4(*c0) * (ulong)ACL_PHILOX_M0, p1 = convert_ulong4(*c2) * (ulong)ACL_PHILOX_M1;
-        uint4 hi0 = convert_uint4(p0 >> 32), lo0 = convert_uint4(p0);
-        uint4 hi1 = convert_uint4(p1 >> 32), lo1 = convert_uint4(p1);
-#else
-        uint4 hi0 = mul_hi((uint4)ACL_PHILOX_M0, *c0), lo0 = (uint4)ACL_PHILOX_M0 * *c0;
-        uint4 hi1 = mul_hi((uint4)ACL_PHILOX_M1, *c2), lo1 = (uint4)ACL_PHILOX_M1 * *c2;
-#endif
+        uint8 hi0 = mul_hi((uint8)ACL_PHILOX_M0, *c0), lo0 = (uint8)ACL_PHILOX_M0 * *c0;
+        uint8 hi1 = mul_hi((uint8)ACL_PHILOX_M1, *c2), lo1 = (uint8)ACL_PHILOX_M1 * *c2;
         *c0 = hi1 ^ *c1 ^ k0;
         *c1 = lo1;
         *c2 = hi0 ^ *c3 ^ k1;
@@ -38,11 +25,11 @@ static inline void dropout_philox4(uint4 *c0, uint4 *c1, uint4 *c2, uint4 *c3, u
 }
 
 /* Whether word w of each block keeps its element (-1) or drops it (0). */
-#define DROPOUT_KEEP(w) (convert_float4((w) >> 8) * (1.0f / 16777216.0f) >= p)
+#define DROPOUT_KEEP(w) (convert_float8((w) >> 8) * (1.0f / 16777216.0f) >= p)
 
-/* The four elements of block k, (m0.k, m1.k, m2.k, m3.k), from the per-word masks m0..m3 (lane k = block k):
- * each mask's lane k spread over the vector, then blended, where one shuffle of several vectors would do:
- * Oclgrind 21.10 reports such shuffles' results as uninitialized. */
+/* The four elements of block k, (m0.k, m1.k, m2.k, m3.k), from the per-word masks m0..m3 (lane k = block k;
+ * k is written as the swizzle skkkk): each mask's lane k spread over the vector, then blended, where one
+ * shuffle of several vectors would do: Oclgrind 21.10 reports such shuffles' results as uninitialized. */
 #define DROPOUT_BLOCK(m0, m1, m2, m3, k) \
     select(select(select((m0).k, (m1).k, (int4)(0, -1, 0, 0)), (m2).k, (int4)(0, 0, -1, 0)), (m3).k, \
            (int4)(0, 0, 0, -1))
@@ -54,9 +41,10 @@ static inline void dropout_philox4(uint4 *c0, uint4 *c1, uint4 *c2, uint4 *c3, u
  *
  * Global (any, rows). Four neighbouring logical indices share one Philox block (cl/philox.h), so a row is cut
  * at the first index that starts a block: the columns before it (at most 3) are done one by one by the
- * work-item of chunk 0, then come chunks of 16 columns, four whole blocks, computed on uint4 vectors (lane k
- * is block k) and applied with 4-wide loads and stores; a work-item takes chunks gid0, gid0 + size0, ...,
- * so that any launch size is correct. The short last chunk of a row is done one element at a time. */
+ * work-item of chunk 0, then come chunks of 32 columns, eight whole blocks, computed on uint8 vectors (lane k
+ * is block k) and applied block by block with 4-wide loads and stores; a work-item takes chunks gid0,
+ * gid0 + size0, ..., so that any launch size is correct. The short last chunk of a row is done one element
+ * at a time. */
 __kernel void dropout_apply(__global float *y, int y_off, __global const float *x, int x_off, int rows, int cols,
                             int total_cols, int col_base, ulong seed, ulong step, float p, float scale)
 {
@@ -65,7 +53,7 @@ __kernel void dropout_apply(__global float *y, int y_off, __global const float *
         return;
     ulong first = (ulong)r * (ulong)total_cols + (ulong)col_base; /* logical index of column 0 */
     int head = min((int)((4u - (uint)(first & 3u)) & 3u), cols);
-    int chunks = (cols - head + 15) / 16;
+    int chunks = (cols - head + 31) / 32;
     __global float *yr = y + y_off + r * cols;
     __global const float *xr = x + x_off + r * cols;
     /* A dropped element is 0 even when x is NaN or Inf: what is dropped does not reach the next layer. */
@@ -73,21 +61,25 @@ __kernel void dropout_apply(__global float *y, int y_off, __global const float *
         for (int c = 0; c < head; c++)
             yr[c] = acl_philox_uniform(seed, step, first + (ulong)c) >= p ? xr[c] * scale : 0.0f;
     for (int j = get_global_id(0); j < chunks; j += get_global_size(0)) {
-        int c = head + 16 * j;
-        if (c + 16 <= cols) {
+        int c = head + 32 * j;
+        if (c + 32 <= cols) {
             ulong block = (first + (ulong)c) >> 2;
             uint lo = (uint)block;
-            uint4 c0 = lo + (uint4)(0, 1, 2, 3);
-            uint4 c1 = (uint)(block >> 32) + select((uint4)0, (uint4)1, c0 < lo); /* carry past 2^32 */
-            uint4 c2 = (uint4)((uint)step), c3 = (uint4)((uint)(step >> 32));
-            dropout_philox4(&c0, &c1, &c2, &c3, (uint)seed, (uint)(seed >> 32));
-            int4 m0 = DROPOUT_KEEP(c0), m1 = DROPOUT_KEEP(c1), m2 = DROPOUT_KEEP(c2), m3 = DROPOUT_KEEP(c3);
+            uint8 c0 = lo + (uint8)(0, 1, 2, 3, 4, 5, 6, 7);
+            uint8 c1 = (uint)(block >> 32) + select((uint8)0, (uint8)1, c0 < lo); /* carry past 2^32 */
+            uint8 c2 = (uint8)((uint)step), c3 = (uint8)((uint)(step >> 32));
+            dropout_philox8(&c0, &c1, &c2, &c3, (uint)seed, (uint)(seed >> 32));
+            int8 m0 = DROPOUT_KEEP(c0), m1 = DROPOUT_KEEP(c1), m2 = DROPOUT_KEEP(c2), m3 = DROPOUT_KEEP(c3);
             __global const float *xc = xr + c;
             __global float *yc = yr + c;
             vstore4(select((float4)0.0f, vload4(0, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s0000)), 0, yc);
             vstore4(select((float4)0.0f, vload4(1, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s1111)), 1, yc);
             vstore4(select((float4)0.0f, vload4(2, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s2222)), 2, yc);
             vstore4(select((float4)0.0f, vload4(3, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s3333)), 3, yc);
+            vstore4(select((float4)0.0f, vload4(4, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s4444)), 4, yc);
+            vstore4(select((float4)0.0f, vload4(5, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s5555)), 5, yc);
+            vstore4(select((float4)0.0f, vload4(6, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s6666)), 6, yc);
+            vstore4(select((float4)0.0f, vload4(7, xc) * scale, DROPOUT_BLOCK(m0, m1, m2, m3, s7777)), 7, yc);
         } else {
             for (; c < cols; c++)
                 yr[c] = acl_philox_uniform(seed, step, first + (ulong)c) >= p ? xr[c] * scale : 0.0f;

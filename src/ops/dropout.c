@@ -84,7 +84,7 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
     ACL_TRY(check_view(op, "the output", y, n));
     ACL_TRY(check_view(op, "the input", x, n));
     float scale = (float)(1.0 / (1.0 - (double)s->p));
-    /* Dimension 1 runs over the rows, dimension 0 over chunks of 16 columns (cl/dropout.cl); a tensor whose
+    /* Dimension 1 runs over the rows, dimension 0 over chunks of 32 columns (cl/dropout.cl); a tensor whose
      * rows are whole logical rows (col_base is then 0) is one long row, so that short rows do not leave chunks
      * half empty. */
     int rows = s->rows, cols = s->cols;
@@ -92,7 +92,7 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
         rows = 1;
         cols = (int)n;
     }
-    size_t global[2] = {((size_t)cols + 15) / 16, (size_t)rows}, local[2] = {1, 1};
+    size_t global[2] = {((size_t)cols + 31) / 32, (size_t)rows}, local[2] = {1, 1};
     while (local[0] < global[0] && local[0] < DROPOUT_GROUP)
         local[0] *= 2;
     local[1] = DROPOUT_GROUP / local[0];
