@@ -181,14 +181,44 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
 /* f for MP_ZIP: part k of the interleaved run, to zip_to */
 #define MP_STORE_ZIP(k, v) mp_storev((v), (k), zip_to)
 
-/* acc += dout of window (row r, column e + lane) in the lanes where its argmax is self: a contiguous load where
- * the windows e .. e + VEC - 1 all exist, else a load per lane (clamped into the row) with the lanes outside
- * the row masked. */
+/* Lanes moved by one, the vacated lane keeping its old value (single-vector shuffles, which Oclgrind checks):
+ * MP_SHR1 (lane j holds lane j - 1), MP_SHL1 (lane j holds lane j + 1). OR-ed into argmax, MP_FIRST_NONE and
+ * MP_LAST_NONE make the vacated lane -1, which no element's index equals (a mask and-ed with the comparison
+ * would be simpler, but Oclgrind 21.10 computes true as 1, not -1, when one operand is constant). */
+#if MAXPOOL_VEC == 4
+#define MP_SHR1(v) ((v).s0012)
+#define MP_SHL1(v) ((v).s1233)
+#define MP_FIRST_NONE ((int4)(-1, 0, 0, 0))
+#define MP_LAST_NONE ((int4)(0, 0, 0, -1))
+#elif MAXPOOL_VEC == 8
+#define MP_SHR1(v) ((v).s00123456)
+#define MP_SHL1(v) ((v).s12345677)
+#define MP_FIRST_NONE ((int8)(-1, 0, 0, 0, 0, 0, 0, 0))
+#define MP_LAST_NONE ((int8)(0, 0, 0, 0, 0, 0, 0, -1))
+#else
+#define MP_SHR1(v) ((v).s00123456789abcde)
+#define MP_SHL1(v) ((v).s123456789abcdeff)
+#define MP_FIRST_NONE ((int16)(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+#define MP_LAST_NONE ((int16)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1))
+#endif
+
+/* acc += dout of window (row r, column e + lane) in the lanes where its argmax is self. Where the windows
+ * e .. e + VEC - 1 all exist, one contiguous load of each; where the first or the last is one past the row's
+ * end, a load moved by a lane, that lane masked; else a load per lane (clamped into the row), the lanes
+ * outside the row masked. */
 static inline mp_floatv mp_gather_run(mp_floatv acc, mp_intv self, __global const float *g, __global const int *am,
                                       int r, int e, int ow)
 {
     if (e >= 0 && e + MAXPOOL_VEC <= ow)
         return select(acc, acc + mp_loadv(0, g + r + e), self == mp_loadv(0, am + r + e));
+    if (e == -1 && MAXPOOL_VEC <= ow) {
+        mp_intv hit = self == (MP_SHR1(mp_loadv(0, am + r)) | MP_FIRST_NONE);
+        return select(acc, acc + MP_SHR1(mp_loadv(0, g + r)), hit);
+    }
+    if (e >= 1 && e + MAXPOOL_VEC == ow + 1) {
+        mp_intv hit = self == (MP_SHL1(mp_loadv(0, am + r + e - 1)) | MP_LAST_NONE);
+        return select(acc, acc + MP_SHL1(mp_loadv(0, g + r + e - 1)), hit);
+    }
     mp_intv ox = e + MP_LANES, at = clamp(ox, (mp_intv)0, (mp_intv)(ow - 1));
     mp_intv hit = (ox >= 0) & (ox < ow) & (self == MP_GATHER_T(int, am + r, at));
     return select(acc, acc + MP_GATHER(g + r, at), hit);
