@@ -205,24 +205,29 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
 /* acc += dout of window (row r, column e + lane) in the lanes where its argmax is self. Where the windows
  * e .. e + VEC - 1 all exist, one contiguous load of each; where the first or the last is one past the row's
  * end, a load moved by a lane, that lane masked; else a load per lane (clamped into the row), the lanes
- * outside the row masked. */
-static inline mp_floatv mp_gather_run(mp_floatv acc, mp_intv self, __global const float *g, __global const int *am,
-                                      int r, int e, int ow)
-{
-    if (e >= 0 && e + MAXPOOL_VEC <= ow)
-        return select(acc, acc + mp_loadv(0, g + r + e), self == mp_loadv(0, am + r + e));
-    if (e == -1 && MAXPOOL_VEC <= ow) {
-        mp_intv hit = self == (MP_SHR1(mp_loadv(0, am + r)) | MP_FIRST_NONE);
-        return select(acc, acc + MP_SHR1(mp_loadv(0, g + r)), hit);
-    }
-    if (e >= 1 && e + MAXPOOL_VEC == ow + 1) {
-        mp_intv hit = self == (MP_SHL1(mp_loadv(0, am + r + e - 1)) | MP_LAST_NONE);
-        return select(acc, acc + MP_SHL1(mp_loadv(0, g + r + e - 1)), hit);
-    }
-    mp_intv ox = e + MP_LANES, at = clamp(ox, (mp_intv)0, (mp_intv)(ow - 1));
-    mp_intv hit = (ox >= 0) & (ox < ow) & (self == MP_GATHER_T(int, am + r, at));
-    return select(acc, acc + MP_GATHER(g + r, at), hit);
-}
+ * outside the row masked. A macro, not a function: PoCL does not inline it, and a call per window costs more
+ * than the window. */
+#define MP_GATHER_RUN(acc, self, r, e) \
+    do { \
+        mp_intv hit_, at_; \
+        mp_floatv d_; \
+        if ((e) >= 0 && (e) + MAXPOOL_VEC <= ow) { \
+            hit_ = (self) == mp_loadv(0, am + (r) + (e)); \
+            d_ = mp_loadv(0, g + (r) + (e)); \
+        } else if ((e) == -1 && MAXPOOL_VEC <= ow) { \
+            hit_ = (self) == (MP_SHR1(mp_loadv(0, am + (r))) | MP_FIRST_NONE); \
+            d_ = MP_SHR1(mp_loadv(0, g + (r))); \
+        } else if ((e) >= 1 && (e) + MAXPOOL_VEC == ow + 1) { \
+            hit_ = (self) == (MP_SHL1(mp_loadv(0, am + (r) + (e) - 1)) | MP_LAST_NONE); \
+            d_ = MP_SHL1(mp_loadv(0, g + (r) + (e) - 1)); \
+        } else { \
+            mp_intv ox_ = (e) + MP_LANES; \
+            at_ = clamp(ox_, (mp_intv)0, (mp_intv)(ow - 1)); \
+            hit_ = (ox_ >= 0) & (ox_ < ow) & ((self) == MP_GATHER_T(int, am + (r), at_)); \
+            d_ = MP_GATHER(g + (r), at_); \
+        } \
+        acc = select(acc, acc + d_, hit_); \
+    } while (0)
 
 /* Global (any, N*C); planes = N*C. The windows holding row y are oy in [ceil((y + pad - size + 1) / stride),
  * floor((y + pad) / stride)], clipped to [0, oh); likewise for columns. A work-item takes runs of 2 VEC
@@ -272,9 +277,9 @@ __kernel void maxpool_backward(__global float *dinp, int dinp_off, __global cons
                 mp_floatv acc_e = 0.0f, acc_o = 0.0f;
                 for (int oy = oy0; oy <= oy1; oy++) {
                     for (int t = taps_e - 1; t >= 0; t--)
-                        acc_e = mp_gather_run(acc_e, even, g, am, oy * ow, be - t, ow);
+                        MP_GATHER_RUN(acc_e, even, oy * ow, be - t);
                     for (int t = taps_o - 1; t >= 0; t--)
-                        acc_o = mp_gather_run(acc_o, odd, g, am, oy * ow, bo - t, ow);
+                        MP_GATHER_RUN(acc_o, odd, oy * ow, bo - t);
                 }
                 __global float *o = dx + y * w + start;
                 if (lane0 == 0) {
