@@ -101,11 +101,13 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
         int ox0 = v * MAXPOOL_VEC, start = max(min(ox0, ow - MAXPOOL_VEC), 0);
         int lane0 = ox0 - start, lanes = min(ow - start, MAXPOOL_VEC); /* store lanes [lane0, lanes) */
         int xs = start * stride - pad;                                 /* window start of lane 0 */
-        /* the windows of the run lie in the row in x: columns xs .. xs + 2 VEC + size - 3 */
-        int contiguous = stride == 2 && lanes == MAXPOOL_VEC && xs >= 0 && xs + 2 * MAXPOOL_VEC + size - 3 <= w - 1;
-        /* the load for the last window column reads one column further, past the row's end when the run ends
-         * the row: into the next row of the plane, whose first column it is, except below the last row */
-        int spill = xs + 2 * MAXPOOL_VEC + size - 2 > w - 1;
+        /* the windows of the run's real lanes lie in the row: columns xs .. xs + 2 (lanes - 1) + size - 1 */
+        int contiguous = stride == 2 && xs >= 0 && xs + 2 * (lanes - 1) + size - 1 <= w - 1;
+        /* the loads read columns up to xs + 2 VEC + size - 2, one past the last window column of the last lane
+         * (and more when a row is narrower than a run, for lanes that are not stored): past the row's end they
+         * read the first columns of the next row, which is in the plane except below the last row */
+        int spill = xs + 2 * MAXPOOL_VEC + size - 2 - (w - 1);
+        contiguous = contiguous && spill <= w;
         /* vector min/max/clamp take vector bounds here: Oclgrind 21.10 runs the (vector, scalar) forms wrongly */
         mp_intv x0 = min(start + MP_LANES, (mp_intv)(ow - 1)) * stride - pad; /* window starts, unclipped */
         mp_intv first_x = max(x0, (mp_intv)0);
@@ -115,7 +117,7 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
             y0 = max(y0, 0);
             mp_intv best_at = y0 * w + first_x;
             mp_floatv best;
-            if (contiguous && (!spill || y1 < h)) {
+            if (contiguous && (spill <= 0 || y1 < h)) {
                 best = mp_even(p + y0 * w + xs);
                 for (int y = y0; y < y1; y++) {
                     __global const float *r = p + y * w + xs;
@@ -256,6 +258,7 @@ __kernel void maxpool_backward(__global float *dinp, int dinp_off, __global cons
         /* column x = start + 2 j (+ 1) lies in window floor((x + pad) / 2) - t when 2 t + (x + pad) % 2 < size */
         int be = (start + pad) >> 1, bo = (start + pad + 1) >> 1, re = (start + pad) & 1;
         int taps_e = (size + 1 - re) / 2, taps_o = (size + re) / 2;
+        /* a row narrower than a run takes the general path: most of its windows would load lane by lane */
         int paired = stride == 2 && start + 2 * MAXPOOL_VEC <= w;
         /* general: the windows of each half-run's columns, computed once per run */
         int lx = x0 + pad - size + 1, xl = min(x0 + 2 * MAXPOOL_VEC, w) - 1;
