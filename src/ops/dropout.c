@@ -72,6 +72,8 @@ static acl_status check_view(const char *op, const char *what, struct acl_view v
     return ACL_OK;
 }
 
+enum { DROPOUT_GROUP = 64 }; /* work-items per group */
+
 static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, struct acl_view x,
                         const struct dropout_shape *s, cl_event *ev)
 {
@@ -82,9 +84,23 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
     ACL_TRY(check_view(op, "the output", y, n));
     ACL_TRY(check_view(op, "the input", x, n));
     float scale = (float)(1.0 / (1.0 - (double)s->p));
-    ACL_TRY(ACL_LAUNCH1(c, "dropout_apply", n, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n), ARG_INT(s->cols),
-                        ARG_INT(s->total_cols), ARG_INT(s->col_base), ARG_ULONG(s->seed), ARG_ULONG(s->step),
-                        ARG_FLOAT(s->p), ARG_FLOAT(scale)));
+    /* Dimension 1 runs over the rows, dimension 0 over chunks of 32 columns (cl/dropout.cl); a tensor whose
+     * rows are whole logical rows (col_base is then 0) is one long row, so that short rows do not leave chunks
+     * half empty. */
+    int rows = s->rows, cols = s->cols;
+    if (s->total_cols == s->cols) {
+        rows = 1;
+        cols = (int)n;
+    }
+    size_t global[2] = {((size_t)cols + 31) / 32, (size_t)rows}, local[2] = {1, 1};
+    while (local[0] < global[0] && local[0] < DROPOUT_GROUP)
+        local[0] *= 2;
+    local[1] = DROPOUT_GROUP / local[0];
+    ACL_TRY(acl_launch(c, "dropout_apply", 2, global, local,
+                       ACL_ARGS(ARG_VIEW(y), ARG_VIEW(x), ARG_INT(rows), ARG_INT(cols),
+                                ARG_INT(rows == 1 ? cols : s->total_cols), ARG_INT(s->col_base), ARG_ULONG(s->seed),
+                                ARG_ULONG(s->step), ARG_FLOAT(s->p), ARG_FLOAT(scale)),
+                       ev));
 cleanup:
     return st;
 }

@@ -85,6 +85,22 @@ void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const
 
 /* ---- launchers ------------------------------------------------------------------------------- */
 
+/* Dimension 1 runs over the N*C planes, dimension 0 over runs of pixels within a plane (cl/lrn.cl). The
+ * kernels loop when dimension 0 is short of the runs, so RUN only sizes the launch (LRN_VEC's default); a
+ * group covers a whole plane where it can, so that few work-items fall off its end. */
+enum { LRN_RUN = 8, LRN_GROUP = 64 };
+
+static void launch_size(const struct lrn_shape *s, size_t global[2], size_t local[2])
+{
+    size_t runs = ((size_t)s->h * s->w + LRN_RUN - 1) / LRN_RUN;
+    local[0] = 1;
+    while (local[0] < runs && local[0] < (size_t)LRN_GROUP)
+        local[0] *= 2;
+    local[1] = LRN_GROUP / local[0];
+    global[0] = runs;
+    global[1] = (size_t)s->n * s->c;
+}
+
 acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view scale, struct acl_view inp,
                        const struct lrn_shape *s, cl_event *ev)
 {
@@ -95,9 +111,13 @@ acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view s
     if ((st = view_fits("out", out, total)) != ACL_OK || (st = view_fits("scale", scale, total)) != ACL_OK ||
         (st = view_fits("inp", inp, total)) != ACL_OK)
         return st;
-    return ACL_LAUNCH1(c, "lrn_forward", total, ev, ARG_VIEW(out), ARG_VIEW(scale), ARG_VIEW(inp), ARG_INT(s->c),
-                       ARG_INT(s->h * s->w), ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size),
-                       ARG_FLOAT(s->beta), ARG_FLOAT(s->k), ARG_INT(total));
+    size_t global[2], local[2];
+    launch_size(s, global, local);
+    return acl_launch(c, "lrn_forward", 2, global, local,
+                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(scale), ARG_VIEW(inp), ARG_INT(s->c), ARG_INT(s->h * s->w),
+                               ARG_INT(s->n * s->c), ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size),
+                               ARG_FLOAT(s->beta), ARG_FLOAT(s->k)),
+                      ev);
 }
 
 acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view inp,
@@ -111,9 +131,13 @@ acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view
         (st = view_fits("inp", inp, total)) != ACL_OK || (st = view_fits("out", out, total)) != ACL_OK ||
         (st = view_fits("scale", scale, total)) != ACL_OK)
         return st;
-    return ACL_LAUNCH1(c, "lrn_backward", total, ev, ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_VIEW(out),
-                       ARG_VIEW(scale), ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(s->size),
-                       ARG_FLOAT(2.0 * s->alpha * s->beta / s->size), ARG_FLOAT(s->beta), ARG_INT(total));
+    size_t global[2], local[2];
+    launch_size(s, global, local);
+    return acl_launch(c, "lrn_backward", 2, global, local,
+                      ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_VIEW(out), ARG_VIEW(scale),
+                               ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(s->n * s->c), ARG_INT(s->size),
+                               ARG_FLOAT(2.0 * s->alpha * s->beta / s->size), ARG_FLOAT(s->beta)),
+                      ev);
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */

@@ -96,6 +96,22 @@ void maxpool_backward_ref(double *dinp, const double *dout, const int *argmax, c
 
 /* ---- launchers ------------------------------------------------------------------------------- */
 
+/* Dimension 1 runs over the N*C planes, dimension 0 over runs of columns (cl/maxpool.cl). The kernels loop
+ * when dimension 0 is short of the runs, so RUN only sizes the launch (MAXPOOL_VEC's default); a group
+ * spans all the runs of a row where it can, so that few work-items fall off its end. */
+enum { POOL_RUN = 8, POOL_GROUP = 64 };
+
+static void launch_size(const struct pool_shape *s, int cols, size_t global[2], size_t local[2])
+{
+    size_t runs = ((size_t)cols + POOL_RUN - 1) / POOL_RUN;
+    local[0] = 1;
+    while (local[0] < runs && local[0] < (size_t)POOL_GROUP)
+        local[0] *= 2;
+    local[1] = (size_t)POOL_GROUP / local[0];
+    global[0] = runs;
+    global[1] = (size_t)s->n * s->c;
+}
+
 acl_status maxpool_forward(struct acl_ctx *c, struct acl_view out, struct acl_view argmax, struct acl_view inp,
                            const struct pool_shape *s, cl_event *ev)
 {
@@ -108,9 +124,13 @@ acl_status maxpool_forward(struct acl_ctx *c, struct acl_view out, struct acl_vi
     if ((st = view_fits("out", out, nout)) != ACL_OK || (st = view_fits("argmax", argmax, nout)) != ACL_OK ||
         (st = view_fits("inp", inp, nin)) != ACL_OK)
         return st;
-    return ACL_LAUNCH1(c, "maxpool_forward", nout, ev, ARG_VIEW(out), ARG_VIEW(argmax), ARG_VIEW(inp), ARG_INT(s->h),
-                       ARG_INT(s->w), ARG_INT(oh), ARG_INT(ow), ARG_INT(s->size), ARG_INT(s->stride),
-                       ARG_INT(s->pad), ARG_INT(nout));
+    size_t global[2], local[2];
+    launch_size(s, ow, global, local);
+    return acl_launch(c, "maxpool_forward", 2, global, local,
+                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(argmax), ARG_VIEW(inp), ARG_INT(s->h), ARG_INT(s->w),
+                               ARG_INT(oh), ARG_INT(ow), ARG_INT(s->size), ARG_INT(s->stride), ARG_INT(s->pad),
+                               ARG_INT(s->n * s->c)),
+                      ev);
 }
 
 acl_status maxpool_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view argmax,
@@ -125,9 +145,13 @@ acl_status maxpool_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_
     if ((st = view_fits("dinp", dinp, nin)) != ACL_OK || (st = view_fits("dout", dout, nout)) != ACL_OK ||
         (st = view_fits("argmax", argmax, nout)) != ACL_OK)
         return st;
-    return ACL_LAUNCH1(c, "maxpool_backward", nin, ev, ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(argmax),
-                       ARG_INT(s->h), ARG_INT(s->w), ARG_INT(oh), ARG_INT(ow), ARG_INT(s->size), ARG_INT(s->stride),
-                       ARG_INT(s->pad), ARG_INT(nin));
+    size_t global[2], local[2];
+    launch_size(s, (s->w + 1) / 2, global, local); /* runs of 2 MAXPOOL_VEC columns */
+    return acl_launch(c, "maxpool_backward", 2, global, local,
+                      ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(argmax), ARG_INT(s->h), ARG_INT(s->w),
+                               ARG_INT(oh), ARG_INT(ow), ARG_INT(s->size), ARG_INT(s->stride), ARG_INT(s->pad),
+                               ARG_INT(s->n * s->c)),
+                      ev);
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */
@@ -266,7 +290,8 @@ acl_status maxpool_selftest(struct acl_ctx *c, struct acl_selftest *t)
 {
     /* Small cases first (all of them run under --tiny): batch 1 and 2, odd planes, channel counts 1, 3, 5, 67,
      * overlapping 3x3/2, 2x2/2, 3x3/1 pad 1, ceil mode with its last-window rule (11 -> 6 with pad 1, and a
-     * stride larger than the window), ties and NaNs; then pool1, pool2 and pool5 of AlexNet at batch 1. */
+     * stride larger than the window), ties and NaNs, rows wide enough for the kernels' vector paths; then pool1,
+     * pool2 and pool5 of AlexNet at batch 1. */
     static const struct pool_case cases[] = {
         {{1, 1, 5, 5, 3, 2, 0, 0}, POOL_RANDOM, 0},
         {{2, 3, 7, 9, 3, 2, 0, 1}, POOL_RANDOM, 0},
@@ -279,12 +304,16 @@ acl_status maxpool_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {{2, 5, 9, 9, 3, 2, 0, 0}, POOL_TIES, 0},
         {{2, 3, 9, 9, 3, 1, 1, 0}, POOL_TIES, 0},
         {{2, 3, 13, 11, 3, 2, 1, 1}, POOL_NAN, 7},
+        /* rows of at least two vectors at stride 2, for the kernels' contiguous paths (cl/maxpool.cl) */
+        {{2, 3, 17, 19, 3, 2, 0, 0}, POOL_RANDOM, 0},
+        {{1, 5, 17, 21, 3, 2, 0, 1}, POOL_TIES, 3},
+        {{1, 5, 21, 23, 3, 2, 1, 1}, POOL_NAN, 0},
         {{1, 96, 55, 55, 3, 2, 0, 0}, POOL_RANDOM, 0}, /* pool1 */
         {{1, 256, 27, 27, 3, 2, 0, 0}, POOL_RANDOM, 0}, /* pool2 */
         {{1, 256, 13, 13, 3, 2, 0, 0}, POOL_RANDOM, 0}, /* pool5 */
         {{2, 96, 27, 27, 3, 2, 0, 1}, POOL_TIES, 11},
     };
-    int count = t->tiny ? 11 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 14 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 4000 + (uint64_t)i);
         if (st != ACL_OK)
