@@ -1,7 +1,9 @@
 /* bench_kernels.c: times every kernel of the engine at the paper's AlexNet layer shapes (batch 32 by
  * default) with OpenCL profiling events, and prints median time, GFLOP/s and GB/s next to the peaks this
  * run measured: the device's copy bandwidth and CLBlast's SGEMM at 2048^3.
- * Usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] [--json FILE] */
+ * --shapes mini times the mini preset's layer shapes instead, and a whole mini training step layer by layer.
+ * Usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] [--shapes paper|mini]
+ *                      [--json FILE] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,8 @@ static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "bench_kernels: %s\n", msg);
-    fprintf(stderr, "usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] [--json FILE]\n");
+    fprintf(stderr, "usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] [--shapes paper|mini] "
+                    "[--json FILE]\n");
     return 2;
 }
 
@@ -37,7 +40,11 @@ int main(int argc, char **argv)
             r.reps = atoi(v);
         else if (!strcmp(a, "--only"))
             r.only = v;
-        else if (!strcmp(a, "--json"))
+        else if (!strcmp(a, "--shapes")) {
+            if (strcmp(v, "paper") && strcmp(v, "mini"))
+                return usage("--shapes is paper or mini");
+            r.shapes = v;
+        } else if (!strcmp(a, "--json"))
             json = v;
         else
             return usage("unknown option");

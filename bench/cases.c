@@ -106,5 +106,6 @@ const struct bench_case bench_cases[] = {
     {"dropout", bench_case_dropout},
     {"softmax", bench_case_softmax},
     {"sgd", bench_case_sgd},
+    {"model", bench_case_model},
     {NULL, NULL},
 };

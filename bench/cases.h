@@ -1,4 +1,5 @@
-/* cases.h: the bench cases, one function per op, each timing its kernels at the paper's layer shapes. */
+/* cases.h: the bench cases, one function per op, each timing its kernels at the paper's (or mini's) layer
+ * shapes, and a whole training step. */
 #ifndef ACL_BENCH_CASES_H
 #define ACL_BENCH_CASES_H
 
@@ -19,6 +20,7 @@ acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r);
+acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r);
 
 /* Device buffers for a case, freed together. */
 struct bench_bufs {

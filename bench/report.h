@@ -12,6 +12,7 @@ struct bench_report {
     double copy_gbs;     /* the device's measured copy bandwidth */
     double gemm_gflops;  /* SGEMM 2048^3 through CLBlast on the device */
     const char *only;    /* run only kernels whose name starts with this */
+    const char *shapes;  /* "paper" (NULL) or "mini": whose layer shapes the cases time */
     int batch, warmup, reps;
 };
 

@@ -1,19 +1,24 @@
-/* conv.cl: convolution with stride, padding and groups: im2col and gather-col2im around CLBlast GEMMs, a
- * direct forward, bias add and the bias gradient.
- * Defines: CONV_DIRECT_KB (output channels per work-item of conv_direct_forward, default 16),
- *          CONV_DIRECT_PX (output columns per work-item of conv_direct_forward, default 8); the launcher in
- *          src/ops/conv.c sizes its grid with the same values (measurements next to conv_pick_algo there).
+/* conv.cl: convolution with stride, padding and groups: im2col and gather-col2im around CLBlast GEMMs; direct
+ * kernels for the forward pass, backward data (a forward pass over the padded output gradient with flipped
+ * weights, stride 1) and backward weights; padding, weight and gradient re-layouts; bias add and gradient.
+ * Defines: CONV_PX (output pixels per work-item of conv_direct_forward, default 6),
+ *          CONV_RB (weight taps per work-item of conv_direct_backward_weights, default 6); both kernels
+ *          block 16 channels (two float8) per work-item. The launcher in src/ops/conv.c sizes its grids with
+ *          the same values (measurements next to conv_pick_forward_algo there).
  * Layouts: NCHW tensors; weight (K, C/groups, KH, KW). A column matrix holds per image the rows
  * r = (c*KH + i)*KW + j (C*KH*KW of them) and the columns p = oy*OW + ox (OH*OW), so group g's rows are one
  * contiguous block that multiplies the weight's (K/groups) x (C/groups*KH*KW) block of that group.
+ * The direct kernels want channels contiguous: weights re-laid as (groups, C/groups*KH*KW, KGP), the KGP
+ * (K/groups rounded up to 16) channels of a group contiguous for each tap, zero past K/groups; the output
+ * gradient as (N*OH*OW, groups*KGP) likewise. They read a zero-padded input, so no tap needs a bounds test.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. The launcher keeps every index
  * below INT_MAX, so int arithmetic does not overflow. */
 
-#ifndef CONV_DIRECT_KB
-#define CONV_DIRECT_KB 16
+#ifndef CONV_PX
+#define CONV_PX 6
 #endif
-#ifndef CONV_DIRECT_PX
-#define CONV_DIRECT_PX 8
+#ifndef CONV_RB
+#define CONV_RB 6
 #endif
 
 /* col (nimg, C*KH*KW, OH*OW) from inp (nimg, C, H, W); padding reads as 0. One work-item per output pixel
@@ -94,57 +99,212 @@ __kernel void conv_bias_backward(__global float *dbias, int dbias_off, __global 
         dbias[dbias_off + ki] += part[0];
 }
 
-/* out (N, K, OH, OW) = conv(inp) + bias, each work-item CONV_DIRECT_KB output channels of one group times
- * CONV_DIRECT_PX neighbouring output columns, so that each input value loaded serves KB channels and each
- * weight PX pixels. Global: (ceil(OW/PX), OH, N*groups*ceil((K/groups)/KB)). */
-__kernel void conv_direct_forward(__global float *out, int out_off, __global const float *inp, int inp_off,
-                                  __global const float *wt, int wt_off, __global const float *bias, int bias_off,
-                                  int has_bias, int n, int c, int h, int w, int k, int kh, int kw, int stride,
-                                  int pad, int groups, int oh, int ow)
+
+/* dst (nc, hp, wp) = src (nc, h, w) moved down by top rows and right by left columns, zero where src has no
+ * pixel (a negative top or left crops). Global (wp, hp, nc). */
+__kernel void conv_pad(__global float *dst, int dst_off, __global const float *src, int src_off, int nc, int h,
+                       int w, int hp, int wp, int top, int left)
 {
-    int xb = get_global_id(0), oy = get_global_id(1), z = get_global_id(2);
-    int kg = k / groups, cg = c / groups, kblocks = (kg + CONV_DIRECT_KB - 1) / CONV_DIRECT_KB;
-    if (xb * CONV_DIRECT_PX >= ow || oy >= oh || z >= n * groups * kblocks)
+    int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+    if (x >= wp || y >= hp || z >= nc)
         return;
-    /* z = (img*groups + g)*kblocks + kb. The remainder is unsigned on purpose: a signed quotient and remainder
-     * of the same operands get paired by LLVM with a freeze instruction, which Oclgrind's uninitialized-value
-     * checker cannot run. */
-    int ig = z / kblocks, kb = (int)((uint)z % (uint)kblocks), g = ig % groups;
-    int k0 = g * kg + kb * CONV_DIRECT_KB, kend = (g + 1) * kg;
-    int ox0 = xb * CONV_DIRECT_PX, wsize = cg * kh * kw;
-    /* Channels past the group's end (a partial last block) read the last channel's weights and store nothing. */
-    int wbase[CONV_DIRECT_KB];
-    float acc[CONV_DIRECT_KB][CONV_DIRECT_PX];
-    for (int u = 0; u < CONV_DIRECT_KB; u++) {
-        wbase[u] = wt_off + min(k0 + u, kend - 1) * wsize;
-        for (int t = 0; t < CONV_DIRECT_PX; t++)
-            acc[u][t] = 0.0f;
+    int sy = y - top, sx = x - left;
+    float v = 0.0f;
+    if (sy >= 0 && sy < h && sx >= 0 && sx < w)
+        v = src[src_off + (z * h + sy) * w + sx];
+    dst[dst_off + (z * hp + y) * wp + x] = v;
+}
+
+/* wt (groups, rg, kgp), each tap's kg channels contiguous and zero up to kgp, from the weight w.
+ * Forward (flip 0): w is (groups*kg, rg) with kg = K/groups, rg = C/groups*KH*KW; wt[g][r][kk] = w[g*kg + kk][r].
+ * Backward data (flip 1): the channels are the convolution's inputs, kg = C/groups, and the taps run over its
+ * outputs, rg = K/groups*KH*KW: wt[g][(ko*kh + i)*kw + j][cc] = w[g*K/groups + ko][cc][kh-1-i][kw-1-j], so the
+ * forward pass over the padded output gradient with wt is the input gradient. Global (kgp, rg, groups). */
+__kernel void conv_weight_relayout(__global float *wt, int wt_off, __global const float *w, int w_off, int kg,
+                                   int rg, int kgp, int groups, int flip, int kh, int kw)
+{
+    int kk = get_global_id(0), r = get_global_id(1), g = get_global_id(2);
+    if (kk >= kgp || r >= rg || g >= groups)
+        return;
+    float v = 0.0f;
+    if (kk < kg) {
+        if (flip) {
+            int khw = kh * kw, ko = r / khw, t = r - ko * khw; /* t = i*kw + j; the flipped tap is khw-1-t */
+            int kout = rg / khw;                               /* output channels per group */
+            v = w[w_off + ((g * kout + ko) * kg + kk) * khw + khw - 1 - t];
+        } else {
+            v = w[w_off + (g * kg + kk) * rg + r];
+        }
     }
-    __global const float *x = inp + inp_off + ig * cg * h * w; /* (img*C + g*C/groups)*H*W */
+    wt[wt_off + (g * rg + r) * kgp + kk] = v;
+}
+
+/* dyt (nimg*npix, groups*kgp) from dy (nimg, k, npix): each pixel's channels contiguous, zero past K/groups in
+ * each group. Each work-item moves a block of 8 channels x 8 pixels: eight loads of 8 pixels, a transpose in
+ * registers, eight stores of 8 channels (element by element where the block reaches past kg or npix).
+ * Global (ceil(npix/8), groups*kgp/8, nimg). */
+__kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const float *dy, int dy_off, int nimg,
+                                int k, int npix, int groups, int kgp)
+{
+    int p0 = get_global_id(0) * 8, zb = get_global_id(1), n = get_global_id(2), kblocks = kgp / 8;
+    if (p0 >= npix || zb >= groups * kblocks || n >= nimg)
+        return;
+    int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8, kp = groups * kgp;
+    __global const float *src = dy + dy_off + (n * k + g * kg + k0) * npix + p0;
+    __global float *dst = dyt + dyt_off + (n * npix + p0) * kp + g * kgp + k0;
+    if (p0 + 8 <= npix && k0 + 8 <= kg) {
+        float8 r0 = vload8(0, src), r1 = vload8(0, src + npix), r2 = vload8(0, src + 2 * npix),
+               r3 = vload8(0, src + 3 * npix), r4 = vload8(0, src + 4 * npix), r5 = vload8(0, src + 5 * npix),
+               r6 = vload8(0, src + 6 * npix), r7 = vload8(0, src + 7 * npix);
+        vstore8((float8)(r0.s0, r1.s0, r2.s0, r3.s0, r4.s0, r5.s0, r6.s0, r7.s0), 0, dst);
+        vstore8((float8)(r0.s1, r1.s1, r2.s1, r3.s1, r4.s1, r5.s1, r6.s1, r7.s1), 0, dst + kp);
+        vstore8((float8)(r0.s2, r1.s2, r2.s2, r3.s2, r4.s2, r5.s2, r6.s2, r7.s2), 0, dst + 2 * kp);
+        vstore8((float8)(r0.s3, r1.s3, r2.s3, r3.s3, r4.s3, r5.s3, r6.s3, r7.s3), 0, dst + 3 * kp);
+        vstore8((float8)(r0.s4, r1.s4, r2.s4, r3.s4, r4.s4, r5.s4, r6.s4, r7.s4), 0, dst + 4 * kp);
+        vstore8((float8)(r0.s5, r1.s5, r2.s5, r3.s5, r4.s5, r5.s5, r6.s5, r7.s5), 0, dst + 5 * kp);
+        vstore8((float8)(r0.s6, r1.s6, r2.s6, r3.s6, r4.s6, r5.s6, r6.s6, r7.s6), 0, dst + 6 * kp);
+        vstore8((float8)(r0.s7, r1.s7, r2.s7, r3.s7, r4.s7, r5.s7, r6.s7, r7.s7), 0, dst + 7 * kp);
+        return;
+    }
+    for (int t = 0; t < 8 && p0 + t < npix; t++)
+        for (int u = 0; u < 8; u++)
+            dst[t * kp + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
+}
+
+/* out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, cg*kh*kw, kgp, from
+ * conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
+ * times CONV_PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and
+ * images and only the very last one has idle lanes. Per tap: two vector loads of weights, CONV_PX scalar
+ * loads of input, 2*CONV_PX vector multiply-adds. Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
+__kernel void conv_direct_forward(__global float *out, int out_off, __global const float *xp, int xp_off,
+                                  __global const float *wt, int wt_off, __global const float *bias, int bias_off,
+                                  int has_bias, int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride,
+                                  int groups, int oh, int ow, int kgp)
+{
+    int tile = get_global_id(0), zb = get_global_id(1);
+    int kg = k / groups, cg = c / groups, kblocks = kgp / 16, npix = oh * ow, total = nimg * npix;
+    if (tile * CONV_PX >= total || zb >= groups * kblocks)
+        return;
+    int g = zb / kblocks, kb = zb - g * kblocks, q0 = tile * CONV_PX;
+    int base[CONV_PX];
+    __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_PX; t++) { /* past the end: the last pixel again, computed and not stored */
+        int q = min(q0 + t, total - 1), n = q / npix, p = q - n * npix, oy = p / ow, ox = p - oy * ow;
+        base[t] = xp_off + ((n * c + g * cg) * hp + oy * stride) * wp + ox * stride;
+    }
+    float8 a0[CONV_PX], a1[CONV_PX];
+    __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_PX; t++)
+        a0[t] = a1[t] = (float8)(0.0f);
+    __global const float *wr = wt + wt_off + g * cg * kh * kw * kgp + kb * 16;
     for (int ci = 0; ci < cg; ci++)
         for (int i = 0; i < kh; i++) {
-            int iy = oy * stride - pad + i;
-            if (iy < 0 || iy >= h)
-                continue;
-            __global const float *xrow = x + (ci * h + iy) * w;
-            int wrow = (ci * kh + i) * kw;
+            int roff = (ci * hp + i) * wp;
             for (int j = 0; j < kw; j++) {
-                float xv[CONV_DIRECT_PX];
-                for (int t = 0; t < CONV_DIRECT_PX; t++) {
-                    int ix = (ox0 + t) * stride - pad + j;
-                    xv[t] = ix >= 0 && ix < w ? xrow[clamp(ix, 0, w - 1)] : 0.0f;
-                }
-                for (int u = 0; u < CONV_DIRECT_KB; u++) {
-                    float wv = wt[wbase[u] + wrow + j];
-                    for (int t = 0; t < CONV_DIRECT_PX; t++)
-                        acc[u][t] += wv * xv[t];
+                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);
+                wr += kgp;
+                __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_PX; t++) {
+                    float xv = xp[base[t] + roff + j];
+                    a0[t] += w0 * xv;
+                    a1[t] += w1 * xv;
                 }
             }
         }
-    for (int u = 0; u < CONV_DIRECT_KB && k0 + u < kend; u++) {
-        float b = has_bias ? bias[bias_off + k0 + u] : 0.0f;
-        __global float *o = out + out_off + ((ig * kg + kb * CONV_DIRECT_KB + u) * oh + oy) * ow; /* img*K + k0 + u */
-        for (int t = 0; t < CONV_DIRECT_PX && ox0 + t < ow; t++)
-            o[ox0 + t] = acc[u][t] + b;
+    int k0 = kb * 16;
+    __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_PX; t++) {
+        int q = q0 + t;
+        if (q >= total)
+            break;
+        int n = q / npix, p = q - n * npix;
+        float v[16];
+        vstore8(a0[t], 0, v);
+        vstore8(a1[t], 0, v + 8);
+        __global float *o = out + out_off + (n * k + g * kg + k0) * npix + p;
+        for (int u = 0; u < 16 && k0 + u < kg; u++)
+            o[u * npix] = v[u] + (has_bias ? bias[bias_off + g * kg + k0 + u] : 0.0f);
     }
+}
+
+/* part (slices, groups, rg + 1, kgp): slice sl's share of the weight gradient, summed over its range of the
+ * (image, oy) rows: dW[g][kk][r] = sum of dyt[pixel][g*kgp + kk] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
+ * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dyt. dyt from
+ * conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8) times CONV_RB taps; the
+ * work-items of a work-group share a slice, so its rows stay in cache while they run one after another; the
+ * first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
+ * groups*kgp/16). */
+__kernel void conv_direct_backward_weights(__global float *part, int part_off, __global const float *dyt,
+                                           int dyt_off, __global const float *xp, int xp_off, int nimg, int c,
+                                           int hp, int wp, int kh, int kw, int stride, int groups, int oh, int ow,
+                                           int kgp, int slices)
+{
+    int rt = get_global_id(0), sl = get_global_id(1), zb = get_global_id(2);
+    int cg = c / groups, khw = kh * kw, rg = cg * khw, kblocks = kgp / 16, kp = groups * kgp;
+    if (rt * CONV_RB >= rg || sl >= slices || zb >= groups * kblocks)
+        return;
+    int g = zb / kblocks, kb = zb - g * kblocks;
+    int roff[CONV_RB];
+    __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_RB; t++) { /* past rg: the last tap again, computed and not stored */
+        int r = min(rt * CONV_RB + t, rg - 1), ci = r / khw, ij = r - ci * khw, i = ij / kw, j = ij - i * kw;
+        roff[t] = ((g * cg + ci) * hp + i) * wp + j;
+    }
+    float8 a0[CONV_RB], a1[CONV_RB];
+    __attribute__((opencl_unroll_hint))
+    for (int t = 0; t < CONV_RB; t++)
+        a0[t] = a1[t] = (float8)(0.0f);
+    int rows = nimg * oh, per = (rows + slices - 1) / slices, row0 = min(rows, sl * per), row1 = min(rows, row0 + per);
+    for (int row = row0; row < row1; row++) {
+        int n = row / oh, oy = row - n * oh;
+        __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16; /* pixel n*oh*ow + oy*ow */
+        __global const float *xr = xp + xp_off + (n * c * hp + oy * stride) * wp;
+        for (int ox = 0; ox < ow; ox++) {
+            float8 d0 = vload8(0, d), d1 = vload8(1, d);
+            d += kp;
+            __attribute__((opencl_unroll_hint))
+            for (int t = 0; t < CONV_RB; t++) {
+                float xv = xr[roff[t] + ox * stride];
+                a0[t] += d0 * xv;
+                a1[t] += d1 * xv;
+            }
+        }
+    }
+    __global float *o = part + part_off + ((sl * groups + g) * (rg + 1) + rt * CONV_RB) * kgp + kb * 16;
+    for (int t = 0; t < CONV_RB && rt * CONV_RB + t < rg; t++) {
+        vstore8(a0[t], 0, o + t * kgp);
+        vstore8(a1[t], 1, o + t * kgp);
+    }
+    if (rt == 0) {
+        float8 b0 = (float8)(0.0f), b1 = (float8)(0.0f);
+        for (int row = row0; row < row1; row++) {
+            __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16;
+            for (int ox = 0; ox < ow; ox++, d += kp) {
+                b0 += vload8(0, d);
+                b1 += vload8(1, d);
+            }
+        }
+        o = part + part_off + ((sl * groups + g) * (rg + 1) + rg) * kgp + kb * 16;
+        vstore8(b0, 0, o);
+        vstore8(b1, 1, o);
+    }
+}
+
+/* dw (k, rg) += the sum of part (slices, groups, rg + 1, kgp) over slices, in slice order (deterministic); at
+ * r = rg, dbias (k) += likewise when has_bias. Global (rg + 1, k). */
+__kernel void conv_weights_reduce(__global float *dw, int dw_off, __global float *dbias, int dbias_off,
+                                  int has_bias, __global const float *part, int part_off, int k, int rg, int groups,
+                                  int kgp, int slices)
+{
+    int r = get_global_id(0), kk = get_global_id(1);
+    if (r > rg || kk >= k || (r == rg && !has_bias))
+        return;
+    int kg = k / groups, g = kk / kg, kl = kk - g * kg;
+    float s = 0.0f;
+    for (int sl = 0; sl < slices; sl++)
+        s += part[part_off + ((sl * groups + g) * (rg + 1) + r) * kgp + kl];
+    if (r < rg)
+        dw[dw_off + kk * rg + r] += s;
+    else
+        dbias[dbias_off + kk] += s;
 }

@@ -158,32 +158,53 @@ static void launchers_reject_bad_arguments(void **state)
     TEST_NEED_DEVICE();
     struct acl_ctx *c = test_ctx();
     const struct conv_shape s = {2, 6, 13, 11, 4, 3, 3, 2, 1, 2};
-    size_t per = conv_workspace_floats(&s);
-    assert_int_equal(per, (size_t)6 * 9 * 7 * 6);
+    /* The largest one-image need: the im2col column matrix (6*9 rows x 7*6 pixels) against the direct
+     * backward weights' padded input (6x15x13), its output gradient (42 pixels x 2 groups x 16) and partial
+     * sums (slices x 2 groups x 27 taps x 16). */
+    size_t per = conv_workspace_floats(&s), col = (size_t)6 * 9 * 7 * 6;
+    assert_true(per >= col);
+    assert_true(conv_workspace_floats_batch(&s, 0) == per); /* the cap never goes below the least */
+    assert_true(conv_workspace_floats_batch(&s, (size_t)1 << 30) >= per);
     cl_mem m = NULL;
-    assert_int_equal(acl_buffer(c, 4096 * sizeof(float), &m), ACL_OK);
+    assert_int_equal(acl_buffer(c, 16384 * sizeof(float), &m), ACL_OK);
     struct acl_view v = {m, 0};
     char needed[32];
-    snprintf(needed, sizeof needed, "(%zu floats)", per);
-    /* A workspace too small for one image, for every path that needs one; the message names the size. */
-    assert_int_equal(conv_forward(c, v, v, v, v, v, per - 1, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
+    snprintf(needed, sizeof needed, "(%zu floats)", col);
+    /* A workspace too small for one image, for every path; the message names the size that path needs. */
+    assert_int_equal(conv_forward(c, v, v, v, v, v, col - 1, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
     assert_non_null(strstr(acl_last_error(), needed));
-    assert_int_equal(conv_backward_data(c, v, v, v, v, per - 1, &s, NULL), ACL_ERR_ARGUMENT);
+    assert_int_equal(conv_backward_data(c, v, v, v, v, col - 1, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
     assert_non_null(strstr(acl_last_error(), needed));
-    assert_int_equal(conv_backward_weights(c, v, v, v, v, v, 0, &s, NULL), ACL_ERR_ARGUMENT);
-    assert_non_null(strstr(acl_last_error(), needed));
-    /* AUTO without a workspace runs the direct kernel, which needs none. */
-    assert_int_equal(conv_pick_algo(&s, 0), CONV_ALGO_DIRECT);
+    static const enum conv_algo algos[] = {CONV_ALGO_IM2COL, CONV_ALGO_DIRECT, CONV_ALGO_AUTO};
+    for (int a = 0; a < 3; a++) {
+        assert_int_equal(conv_forward(c, v, v, v, v, v, 0, algos[a], &s, NULL), ACL_ERR_ARGUMENT);
+        assert_non_null(strstr(acl_last_error(), "smaller than one image needs"));
+        assert_int_equal(conv_backward_weights(c, v, v, v, v, v, 0, algos[a], &s, NULL), ACL_ERR_ARGUMENT);
+        assert_non_null(strstr(acl_last_error(), "smaller than one image needs"));
+    }
+    /* The direct backward data takes stride 1 only; AUTO then runs im2col. */
+    assert_int_equal(conv_backward_data(c, v, v, v, v, 4096, CONV_ALGO_DIRECT, &s, NULL), ACL_ERR_ARGUMENT);
+    assert_non_null(strstr(acl_last_error(), "stride 1"));
+    assert_int_equal(conv_pick_backward_data_algo(&s, 4096), CONV_ALGO_IM2COL);
+    /* AUTO runs the direct kernels where their workspace fits, im2col where only its workspace does. */
+    assert_int_equal(conv_pick_forward_algo(&s, per), CONV_ALGO_DIRECT);
+    assert_int_equal(conv_pick_backward_weights_algo(&s, per), CONV_ALGO_DIRECT);
+    struct conv_shape s1 = s;
+    s1.stride = 1;
+    assert_int_equal(conv_pick_backward_data_algo(&s1, conv_workspace_floats(&s1)), CONV_ALGO_DIRECT);
     struct acl_view none = {NULL, 0}, far = {m, (size_t)INT_MAX - 10};
-    assert_int_equal(conv_forward(c, v, acl_at(v, 1000), acl_at(v, 3000), acl_at(v, 3200), none, 0, CONV_ALGO_AUTO,
-                                  &s, NULL), ACL_OK);
+    assert_true(per <= 12000);
+    assert_int_equal(conv_forward(c, v, acl_at(v, 1000), acl_at(v, 3000), acl_at(v, 3200), acl_at(v, 4096), per,
+                                  CONV_ALGO_AUTO, &s, NULL), ACL_OK);
+    assert_int_equal(conv_forward(c, v, acl_at(v, 1000), acl_at(v, 3000), none, acl_at(v, 4096), per,
+                                  CONV_ALGO_AUTO, &s, NULL), ACL_OK);
     assert_int_equal(acl_finish(c), ACL_OK);
     /* A bad shape, a bad algorithm, a missing tensor, a view past what an int offset reaches. */
     struct conv_shape bad = s;
     bad.k = 3;
     assert_int_equal(conv_forward(c, v, v, v, v, v, 4096, CONV_ALGO_DIRECT, &bad, NULL), ACL_ERR_ARGUMENT);
     assert_int_equal(conv_forward(c, v, v, v, v, v, 4096, (enum conv_algo)7, &s, NULL), ACL_ERR_ARGUMENT);
-    assert_int_equal(conv_backward_data(c, none, v, v, v, 4096, &s, NULL), ACL_ERR_ARGUMENT);
+    assert_int_equal(conv_backward_data(c, none, v, v, v, 4096, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
     assert_int_equal(conv_forward(c, far, v, v, v, v, 4096, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
     assert_int_equal(conv_forward(c, v, v, v, v, far, 4096, CONV_ALGO_IM2COL, &s, NULL), ACL_ERR_ARGUMENT);
     clReleaseMemObject(m);

@@ -75,8 +75,8 @@ acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int ba
         if (l->kind == ACL_LRN || l->kind == ACL_MAXPOOL)
             ACL_TRY(acl_buffer(c, n * out_n * f, &m->aux[i]));
         if (l->kind == ACL_CONV) {
-            struct conv_shape s = acl_conv_shape(l, 1);
-            size_t ws = conv_workspace_floats(&s);
+            struct conv_shape s = acl_conv_shape(l, batch);
+            size_t ws = conv_workspace_floats_batch(&s, CONV_WORKSPACE_CAP);
             if (ws > m->ws_floats)
                 m->ws_floats = ws;
         }
@@ -267,10 +267,10 @@ static acl_status layer_backward(struct acl_model *m, int i, cl_mem dy, cl_mem s
     case ACL_CONV: {
         struct conv_shape s = acl_conv_shape(l, n);
         ACL_TRY(conv_backward_weights(c, param(m, m->grads, l->weight), param(m, m->grads, l->bias), V(dy), V(x),
-                                      V(m->ws), m->ws_floats, &s, NULL));
+                                      V(m->ws), m->ws_floats, CONV_ALGO_AUTO, &s, NULL));
         if (need_dx)
             ACL_TRY(conv_backward_data(c, V(spare), V(dy), param(m, m->params, l->weight), V(m->ws), m->ws_floats,
-                                       &s, NULL));
+                                       CONV_ALGO_AUTO, &s, NULL));
         break;
     }
     case ACL_RELU:

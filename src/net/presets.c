@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "net/net.h"
+#include "net/shapes.h"
 #include "philox.h"
 #include "runtime/error.h"
 
@@ -157,14 +158,16 @@ void acl_net_memory_plan(const struct acl_net *net, int batch, int training, str
         if (l->kind == ACL_LRN || l->kind == ACL_MAXPOOL)
             plan->activations += n * out * f; /* scale, argmax */
         if (l->kind == ACL_CONV) {
-            size_t col = (size_t)l->in_c * l->kernel * l->kernel * l->out_h * l->out_w * f;
-            if (col > ws)
-                ws = col;
+            struct conv_shape s = acl_conv_shape(l, batch);
+            size_t conv_ws = conv_workspace_floats_batch(&s, CONV_WORKSPACE_CAP) * f;
+            if (conv_ws > ws)
+                ws = conv_ws;
         }
     }
     if (n * max_act * f > largest_act)
         largest_act = n * max_act * f;
-    /* Two activation-gradient buffers (ping-pong), one image's convolution columns, probabilities and loss. */
+    /* Two activation-gradient buffers (ping-pong), the convolutions' workspace (as model.c sizes it),
+     * probabilities and loss. */
     plan->workspace = (training ? 2 * n * max_act * f : 0) + ws + 2 * n * (size_t)net->classes * f + 64;
     plan->total = plan->params + plan->activations + plan->workspace;
     plan->largest = largest_act > ws ? largest_act : ws;

@@ -10,10 +10,16 @@
 #include "ops/gemm.h"
 #include "runtime/error.h"
 
-/* The blocking of conv_direct_forward: equal to the defaults in cl/conv.cl (a tuning table that overrides
- * them there must hand the same values to this launcher). */
-#define CONV_DIRECT_KB 16
-#define CONV_DIRECT_PX 8
+/* The blocking of the direct kernels: equal to the defaults in cl/conv.cl (a tuning table that overrides
+ * them there must hand the same values to this launcher). KB, the channels per work-item, is fixed there. */
+#define CONV_KB 16
+#define CONV_PX 6
+#define CONV_RB 6
+/* Work-items per work-group of conv_direct_forward along its pixel tiles. */
+#define CONV_LOCAL 8
+/* conv_direct_backward_weights: the work-items it aims at at least, and the output gradient per slice. */
+#define CONV_WEIGHT_ITEMS 64
+#define CONV_SLICE_BYTES (96 << 10)
 /* Lanes of conv_bias_backward's work-group (a power of two; fewer where the device allows fewer). */
 #define CONV_BIAS_LANES 64
 
@@ -29,11 +35,6 @@ static int out_size(int in, int pad, int kernel, int stride)
 
 int conv_out_h(const struct conv_shape *s) { return out_size(s->h, s->pad, s->kh, s->stride); }
 int conv_out_w(const struct conv_shape *s) { return out_size(s->w, s->pad, s->kw, s->stride); }
-
-size_t conv_workspace_floats(const struct conv_shape *s)
-{
-    return (size_t)s->c * (size_t)s->kh * (size_t)s->kw * (size_t)conv_out_h(s) * (size_t)conv_out_w(s);
-}
 
 static void shape_str(const struct conv_shape *s, char *buf, size_t size)
 {
@@ -160,10 +161,79 @@ void conv_backward_weights_ref(double *dweight, double *dbias, const double *dou
 
 /* ---- launchers -------------------------------------------------------------------------------- */
 
-/* Geometry every kernel of cl/conv.cl takes after its tensors and image count: (c, h, w, kh, kw, stride, pad,
- * oh, ow). */
+/* Geometry every GEMM-path kernel of cl/conv.cl takes after its tensors and image count: (c, h, w, kh, kw,
+ * stride, pad, oh, ow). */
 #define GEOMETRY(s) ARG_INT((s)->c), ARG_INT((s)->h), ARG_INT((s)->w), ARG_INT((s)->kh), ARG_INT((s)->kw), \
     ARG_INT((s)->stride), ARG_INT((s)->pad), ARG_INT(conv_out_h(s)), ARG_INT(conv_out_w(s))
+
+enum conv_pass { PASS_FORWARD, PASS_DATA, PASS_WEIGHTS };
+static const char *const pass_names[] = {"forward", "backward data", "backward weights"};
+
+/* n rounded up to the direct kernels' channel block. */
+static int round_kb(int n) { return (n + CONV_KB - 1) / CONV_KB * CONV_KB; }
+
+/* The backward-weights direct kernel splits the (image, row) sum into slices of about CONV_SLICE_BYTES of
+ * output gradient per 16 channels, which the work-items of a work-group (one slice, all its tap blocks) then
+ * read from cache, and into at least enough slices that every core gets work. A function of the shape only,
+ * so a result does not depend on the chunking. */
+static int weight_slices(const struct conv_shape *s)
+{
+    int rg = s->c / s->groups * s->kh * s->kw, ow = conv_out_w(s);
+    long items = (long)(rg + CONV_RB - 1) / CONV_RB * s->groups * (round_kb(s->k / s->groups) / CONV_KB);
+    long rows = (long)s->n * conv_out_h(s), per = CONV_SLICE_BYTES / ((long)ow * CONV_KB * 4);
+    per = per < 1 ? 1 : per;
+    long want = (rows + per - 1) / per, enough = (CONV_WEIGHT_ITEMS + items - 1) / items;
+    want = want > enough ? want : enough;
+    want = want < rows ? want : rows;
+    return want < 1 ? 1 : (int)want;
+}
+
+/* Workspace of a pass by an algorithm: fixed floats (re-laid weights, partial sums) and floats per image
+ * (column matrix, padded input, re-laid output gradient). */
+struct ws_need {
+    size_t fixed, per_image;
+};
+
+static struct ws_need ws_need(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s)
+{
+    size_t cg = (size_t)(s->c / s->groups), kg = (size_t)(s->k / s->groups), khw = (size_t)s->kh * s->kw;
+    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), g = (size_t)s->groups;
+    size_t padded = (size_t)s->c * (s->h + 2 * (size_t)s->pad) * (s->w + 2 * (size_t)s->pad);
+    if (algo != CONV_ALGO_DIRECT)
+        return (struct ws_need){0, (size_t)s->c * khw * npix};
+    if (pass == PASS_FORWARD) /* weights (groups, cg*khw, kgp); the padded input unless pad is 0 */
+        return (struct ws_need){g * cg * khw * round_kb((int)kg), s->pad ? padded : 0};
+    if (pass == PASS_DATA) /* flipped weights (groups, kg*khw, cgp); the output gradient padded by kh-1-pad */
+        return (struct ws_need){g * kg * khw * round_kb((int)cg),
+                                (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
+    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
+    size_t kp = g * round_kb((int)kg);
+    return (struct ws_need){(size_t)weight_slices(s) * g * (cg * khw + 1) * (kp / g), (s->pad ? padded : 0) + npix * kp};
+}
+
+size_t conv_workspace_floats(const struct conv_shape *s)
+{
+    size_t most = 0;
+    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++)
+        for (int a = CONV_ALGO_IM2COL; a <= CONV_ALGO_DIRECT; a++) {
+            struct ws_need w = ws_need((enum conv_pass)pass, (enum conv_algo)a, s);
+            most = w.fixed + w.per_image > most ? w.fixed + w.per_image : most;
+        }
+    return most;
+}
+
+size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap)
+{
+    size_t most = 0;
+    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++) {
+        struct ws_need w = ws_need((enum conv_pass)pass, CONV_ALGO_DIRECT, s);
+        size_t all = w.fixed + w.per_image * (size_t)s->n;
+        most = all > most ? all : most;
+    }
+    most = most < cap ? most : cap;
+    size_t least = conv_workspace_floats(s);
+    return most > least ? most : least;
+}
 
 /* A view of n floats must end below INT_MAX: kernels take element offsets as int. */
 static acl_status check_view(const struct conv_shape *s, const char *what, struct acl_view v, size_t n)
@@ -179,20 +249,31 @@ static acl_status check_view(const struct conv_shape *s, const char *what, struc
     return ACL_OK;
 }
 
-/* How many images one pass over the workspace holds (at least 1, at most n), or ACL_ERR_ARGUMENT. */
-static acl_status chunk_images(const struct conv_shape *s, struct acl_view ws, size_t ws_floats, int *chunk)
+/* Whether one image of the pass fits in ws_floats. */
+static int fits(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s, size_t ws_floats)
 {
-    size_t per = conv_workspace_floats(s);
-    if (ws_floats < per) {
+    struct ws_need w = ws_need(pass, algo, s);
+    return ws_floats >= w.fixed + w.per_image;
+}
+
+/* How many images one pass over the workspace holds (at least 1, at most n), or ACL_ERR_ARGUMENT. */
+static acl_status chunk_images(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s,
+                               struct acl_view ws, size_t ws_floats, int *chunk)
+{
+    struct ws_need w = ws_need(pass, algo, s);
+    size_t one = w.fixed + w.per_image;
+    if (ws_floats < one) {
         char d[96];
         shape_str(s, d, sizeof d);
         return acl_fail(ACL_ERR_ARGUMENT, "conv %s: a workspace of %zu floats is smaller than one image needs "
-                        "(%zu floats)", d, ws_floats, per);
+                        "(%zu floats) for the %s pass by %s", d, ws_floats, one, pass_names[pass],
+                        algo == CONV_ALGO_DIRECT ? "the direct kernels" : "im2col and GEMM");
     }
-    acl_status st = check_view(s, "workspace", ws, per);
+    acl_status st = check_view(s, "workspace", ws, one);
     if (st != ACL_OK)
         return st;
-    size_t fit = ws_floats / per, indexable = ((size_t)INT_MAX - ws.off) / per;
+    size_t per = w.per_image ? w.per_image : 1;
+    size_t fit = (ws_floats - w.fixed) / per, indexable = ((size_t)INT_MAX - ws.off - w.fixed) / per;
     fit = fit < indexable ? fit : indexable;
     *chunk = fit < (size_t)s->n ? (int)fit : s->n;
     return ACL_OK;
@@ -221,6 +302,26 @@ static acl_status finish_event(struct acl_ctx *c, cl_event *ev)
 cleanup:
     return st;
 }
+
+static acl_status resolve_algo(enum conv_algo *algo, enum conv_pass pass, const struct conv_shape *s,
+                               size_t ws_floats)
+{
+    if (*algo == CONV_ALGO_AUTO)
+        *algo = pass == PASS_FORWARD ? conv_pick_forward_algo(s, ws_floats)
+              : pass == PASS_DATA    ? conv_pick_backward_data_algo(s, ws_floats)
+                                     : conv_pick_backward_weights_algo(s, ws_floats);
+    if (*algo != CONV_ALGO_DIRECT && *algo != CONV_ALGO_IM2COL)
+        return acl_fail(ACL_ERR_ARGUMENT, "conv: unknown algorithm %d", (int)*algo);
+    if (*algo == CONV_ALGO_DIRECT && pass == PASS_DATA && s->stride != 1) {
+        char d[96];
+        shape_str(s, d, sizeof d);
+        return acl_fail(ACL_ERR_ARGUMENT, "conv %s: the direct backward-data kernel takes stride 1 only; use "
+                        "im2col (or AUTO)", d);
+    }
+    return ACL_OK;
+}
+
+/* ---- im2col + GEMM ---------------------------------------------------------------------------- */
 
 /* The column matrices of images [b0, b0 + nb) of inp, into ws. */
 static acl_status im2col(struct acl_ctx *c, struct acl_view ws, struct acl_view inp, int b0, int nb,
@@ -257,75 +358,10 @@ cleanup:
     return st;
 }
 
-static acl_status forward_direct(struct acl_ctx *c, struct acl_view out, struct acl_view inp, struct acl_view weight,
-                                 struct acl_view bias, const struct conv_shape *s)
+static acl_status data_im2col(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view weight,
+                              struct acl_view ws, int chunk, const struct conv_shape *s)
 {
-    int kblocks = (s->k / s->groups + CONV_DIRECT_KB - 1) / CONV_DIRECT_KB, ow = conv_out_w(s);
-    size_t global[3] = {(size_t)(ow + CONV_DIRECT_PX - 1) / CONV_DIRECT_PX, (size_t)conv_out_h(s),
-                        (size_t)s->n * s->groups * kblocks};
-    /* Without a bias the kernel gets the weight as a stand-in pointer that it never reads. */
-    struct acl_view b = bias.buf ? bias : weight;
-    return acl_launch(c, "conv_direct_forward", 3, global, NULL,
-                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(inp), ARG_VIEW(weight), ARG_VIEW(b), ARG_INT(bias.buf != NULL),
-                               ARG_INT(s->n), ARG_INT(s->c), ARG_INT(s->h), ARG_INT(s->w), ARG_INT(s->k),
-                               ARG_INT(s->kh), ARG_INT(s->kw), ARG_INT(s->stride), ARG_INT(s->pad),
-                               ARG_INT(s->groups), ARG_INT(conv_out_h(s)), ARG_INT(ow)),
-                      NULL);
-}
-
-/* Measured on PoCL 3.1 (pthread, LLVM 15) on 2 cores of an AMD EPYC (AVX2), the paper's layers, ms, minimum
- * of 8 (N1) or 3 (N8) runs bracketed by profiled markers; im2col = im2col + CLBlast SGEMM + bias, direct =
- * conv_direct_forward with KB 16, PX 8:
- *              N1 im2col  direct     N8 im2col  direct
- *     conv1        26.6     12.6         196.0    94.0
- *     conv2        49.2     31.1         449.2   232.3
- *     conv3        30.4     16.7         336.9   170.7
- *     conv4        20.6     12.2         256.5   154.3
- *     conv5        21.0     10.0         166.2   104.3
- * The direct kernel wins every layer by 1.6-2.1x (12-18 GFLOP/s against 7-11 for the GEMM path on this CPU);
- * blocking matters: KB 4 PX 4 ran at 4-5 GFLOP/s and lost, KB 8 PX 8 at 9-15, KB 32 PX 8 about as KB 16 PX 8.
- * No GPU was measured: when a per-device tuning table exists it should own this choice (and the direct
- * blocking, which on a GPU likely wants fewer registers per work-item). */
-enum conv_algo conv_pick_algo(const struct conv_shape *s, size_t ws_floats)
-{
-    (void)s;
-    (void)ws_floats; /* the direct kernel needs no workspace */
-    return CONV_ALGO_DIRECT;
-}
-
-acl_status conv_forward(struct acl_ctx *c, struct acl_view out, struct acl_view inp, struct acl_view weight,
-                        struct acl_view bias, struct acl_view ws, size_t ws_floats, enum conv_algo algo,
-                        const struct conv_shape *s, cl_event *ev)
-{
-    int chunk = 0;
-    acl_status st = conv_check_shape(s);
-    if (st != ACL_OK)
-        return st;
-    if (algo == CONV_ALGO_AUTO)
-        algo = conv_pick_algo(s, ws_floats);
-    if (algo != CONV_ALGO_DIRECT && algo != CONV_ALGO_IM2COL)
-        return acl_fail(ACL_ERR_ARGUMENT, "conv: unknown algorithm %d", (int)algo);
-    if (algo == CONV_ALGO_IM2COL)
-        ACL_TRY(chunk_images(s, ws, ws_floats, &chunk));
-    ACL_TRY(check_views(s, inp, out, weight, bias, bias.buf != NULL));
-    if (algo == CONV_ALGO_DIRECT)
-        ACL_TRY(forward_direct(c, out, inp, weight, bias, s));
-    else
-        ACL_TRY(forward_im2col(c, out, inp, weight, bias, ws, chunk, s));
-    ACL_TRY(finish_event(c, ev));
-cleanup:
-    return st;
-}
-
-acl_status conv_backward_data(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view weight,
-                              struct acl_view ws, size_t ws_floats, const struct conv_shape *s, cl_event *ev)
-{
-    int chunk = 0;
-    acl_status st = conv_check_shape(s);
-    if (st != ACL_OK)
-        return st;
-    ACL_TRY(chunk_images(s, ws, ws_floats, &chunk));
-    ACL_TRY(check_views(s, dinp, dout, weight, weight, 0));
+    acl_status st = ACL_OK;
     size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), kg = (size_t)(s->k / s->groups);
     size_t ckkg = (size_t)(s->c / s->groups) * s->kh * s->kw, ckk = ckkg * s->groups;
     size_t img = (size_t)s->c * s->h * s->w;
@@ -343,6 +379,218 @@ acl_status conv_backward_data(struct acl_ctx *c, struct acl_view dinp, struct ac
                                     GEOMETRY(s)),
                            NULL));
     }
+cleanup:
+    return st;
+}
+
+static acl_status weights_im2col(struct acl_ctx *c, struct acl_view dweight, struct acl_view dout,
+                                 struct acl_view inp, struct acl_view ws, int chunk, const struct conv_shape *s)
+{
+    acl_status st = ACL_OK;
+    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), kg = (size_t)(s->k / s->groups);
+    size_t ckkg = (size_t)(s->c / s->groups) * s->kh * s->kw, ckk = ckkg * s->groups;
+    /* dW[g] (K/g x C/g*KH*KW) += dout[b, g] col[b, g]^T, one image at a time (beta 1 accumulates; a batched
+     * call over images would race on dW), all groups of an image in one batched call. */
+    struct acl_gemm g = {0, 1, kg, ckkg, npix, npix, npix, ckkg, 1.0f, 1.0f};
+    for (int b0 = 0; b0 < s->n; b0 += chunk) {
+        int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
+        ACL_TRY(im2col(c, ws, inp, b0, nb, s));
+        for (int b = 0; b < nb; b++)
+            ACL_TRY(acl_gemm_batched(c, &g, acl_at(dout, (size_t)(b0 + b) * s->k * npix), kg * npix,
+                                     acl_at(ws, (size_t)b * ckk * npix), ckkg * npix, dweight, kg * ckkg,
+                                     (size_t)s->groups, NULL));
+    }
+cleanup:
+    return st;
+}
+
+/* ---- direct ----------------------------------------------------------------------------------- */
+
+/* dst (nc, hp, wp) = src (nc, h, w) shifted by (top, left), zero outside. */
+static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view src, int nc, int h, int w, int hp,
+                      int wp, int top, int left)
+{
+    size_t global[3] = {(size_t)wp, (size_t)hp, (size_t)nc};
+    return acl_launch(c, "conv_pad", 3, global, NULL,
+                      ACL_ARGS(ARG_VIEW(dst), ARG_VIEW(src), ARG_INT(nc), ARG_INT(h), ARG_INT(w), ARG_INT(hp),
+                               ARG_INT(wp), ARG_INT(top), ARG_INT(left)),
+                      NULL);
+}
+
+/* wt (groups, rg, kgp) from the weight; flip: the backward-data layout (see conv_weight_relayout). */
+static acl_status relayout_weight(struct acl_ctx *c, struct acl_view wt, struct acl_view weight, int kg, int rg,
+                                  int groups, int flip, const struct conv_shape *s)
+{
+    size_t global[3] = {(size_t)round_kb(kg), (size_t)rg, (size_t)groups};
+    return acl_launch(c, "conv_weight_relayout", 3, global, NULL,
+                      ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(round_kb(kg)),
+                               ARG_INT(groups), ARG_INT(flip), ARG_INT(s->kh), ARG_INT(s->kw)),
+                      NULL);
+}
+
+/* One conv_direct_forward launch: out (nb, k, oh, ow) from xp (nb, c, hp, wp) and wt. */
+struct direct_geom {
+    int nb, c, hp, wp, k, stride, oh, ow;
+};
+
+static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct acl_view xp, struct acl_view wt,
+                                 struct acl_view bias, const struct direct_geom *d, const struct conv_shape *s)
+{
+    int kgp = round_kb(d->k / s->groups);
+    size_t tiles = ((size_t)d->nb * d->oh * d->ow + CONV_PX - 1) / CONV_PX;
+    size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {CONV_LOCAL, 1};
+    struct acl_view b = bias.buf ? bias : wt; /* a stand-in that the kernel never reads without a bias */
+    return acl_launch(c, "conv_direct_forward", 2, global, local,
+                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(xp), ARG_VIEW(wt), ARG_VIEW(b), ARG_INT(bias.buf != NULL),
+                               ARG_INT(d->nb), ARG_INT(d->c), ARG_INT(d->hp), ARG_INT(d->wp), ARG_INT(d->k),
+                               ARG_INT(s->kh), ARG_INT(s->kw), ARG_INT(d->stride), ARG_INT(s->groups), ARG_INT(d->oh),
+                               ARG_INT(d->ow), ARG_INT(kgp)),
+                      NULL);
+}
+
+static acl_status forward_by_direct(struct acl_ctx *c, struct acl_view out, struct acl_view inp,
+                                    struct acl_view weight, struct acl_view bias, struct acl_view ws, int chunk,
+                                    const struct conv_shape *s)
+{
+    acl_status st = ACL_OK;
+    struct ws_need need = ws_need(PASS_FORWARD, CONV_ALGO_DIRECT, s);
+    int kg = s->k / s->groups, rg = s->c / s->groups * s->kh * s->kw, hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
+    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), img = (size_t)s->c * s->h * s->w;
+    struct acl_view xp = acl_at(ws, need.fixed);
+    ACL_TRY(relayout_weight(c, ws, weight, kg, rg, s->groups, 0, s));
+    for (int b0 = 0; b0 < s->n; b0 += chunk) {
+        int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
+        struct acl_view x = acl_at(inp, (size_t)b0 * img);
+        if (s->pad)
+            ACL_TRY(pad(c, xp, x, nb * s->c, s->h, s->w, hp, wp, s->pad, s->pad));
+        struct direct_geom d = {nb, s->c, hp, wp, s->k, s->stride, conv_out_h(s), conv_out_w(s)};
+        ACL_TRY(direct_forward(c, acl_at(out, (size_t)b0 * s->k * npix), s->pad ? xp : x, ws, bias, &d, s));
+    }
+cleanup:
+    return st;
+}
+
+/* Stride 1: the input gradient is the forward pass over the output gradient padded by kh-1-pad (kw-1-pad), with
+ * the weights flipped and their channel roles exchanged. */
+static acl_status data_by_direct(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout,
+                                 struct acl_view weight, struct acl_view ws, int chunk, const struct conv_shape *s)
+{
+    acl_status st = ACL_OK;
+    struct ws_need need = ws_need(PASS_DATA, CONV_ALGO_DIRECT, s);
+    int cg = s->c / s->groups, rg = s->k / s->groups * s->kh * s->kw, oh = conv_out_h(s), ow = conv_out_w(s);
+    int top = s->kh - 1 - s->pad, left = s->kw - 1 - s->pad, hp = s->h + s->kh - 1, wp = s->w + s->kw - 1;
+    size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w;
+    struct acl_view dyp = acl_at(ws, need.fixed);
+    ACL_TRY(relayout_weight(c, ws, weight, cg, rg, s->groups, 1, s));
+    for (int b0 = 0; b0 < s->n; b0 += chunk) {
+        int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
+        ACL_TRY(pad(c, dyp, acl_at(dout, (size_t)b0 * s->k * npix), nb * s->k, oh, ow, hp, wp, top, left));
+        struct direct_geom d = {nb, s->k, hp, wp, s->c, 1, s->h, s->w};
+        ACL_TRY(direct_forward(c, acl_at(dinp, (size_t)b0 * img), dyp, ws, (struct acl_view){NULL, 0}, &d, s));
+    }
+cleanup:
+    return st;
+}
+
+static acl_status weights_by_direct(struct acl_ctx *c, struct acl_view dweight, struct acl_view dbias,
+                                    struct acl_view dout, struct acl_view inp, struct acl_view ws, int chunk,
+                                    const struct conv_shape *s)
+{
+    acl_status st = ACL_OK;
+    struct ws_need need = ws_need(PASS_WEIGHTS, CONV_ALGO_DIRECT, s);
+    int kgp = round_kb(s->k / s->groups), rg = s->c / s->groups * s->kh * s->kw, slices = weight_slices(s);
+    int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad, oh = conv_out_h(s), ow = conv_out_w(s);
+    size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w, padded = s->pad ? (size_t)s->c * hp * wp : 0;
+    size_t rtiles = (size_t)(rg + CONV_RB - 1) / CONV_RB;
+    for (int b0 = 0; b0 < s->n; b0 += chunk) {
+        int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
+        struct acl_view x = acl_at(inp, (size_t)b0 * img), xp = acl_at(ws, need.fixed);
+        struct acl_view dyt = acl_at(xp, (size_t)nb * padded);
+        if (s->pad)
+            ACL_TRY(pad(c, xp, x, nb * s->c, s->h, s->w, hp, wp, s->pad, s->pad));
+        size_t tglobal[3] = {(npix + 7) / 8, (size_t)s->groups * kgp / 8, (size_t)nb};
+        ACL_TRY(acl_launch(c, "conv_out_relayout", 3, tglobal, NULL,
+                           ACL_ARGS(ARG_VIEW(dyt), ARG_VIEW(acl_at(dout, (size_t)b0 * s->k * npix)), ARG_INT(nb),
+                                    ARG_INT(s->k), ARG_INT(npix), ARG_INT(s->groups), ARG_INT(kgp)),
+                           NULL));
+        size_t global[3] = {rtiles, (size_t)slices, (size_t)s->groups * kgp / CONV_KB};
+        size_t local[3] = {rtiles < 16 ? rtiles : 16, 1, 1};
+        ACL_TRY(acl_launch(c, "conv_direct_backward_weights", 3, global, local,
+                           ACL_ARGS(ARG_VIEW(ws), ARG_VIEW(dyt), ARG_VIEW(s->pad ? xp : x), ARG_INT(nb),
+                                    ARG_INT(s->c), ARG_INT(s->pad ? hp : s->h), ARG_INT(s->pad ? wp : s->w),
+                                    ARG_INT(s->kh), ARG_INT(s->kw), ARG_INT(s->stride), ARG_INT(s->groups),
+                                    ARG_INT(oh), ARG_INT(ow), ARG_INT(kgp), ARG_INT(slices)),
+                           NULL));
+        size_t rglobal[2] = {(size_t)rg + 1, (size_t)s->k};
+        ACL_TRY(acl_launch(c, "conv_weights_reduce", 2, rglobal, NULL,
+                           ACL_ARGS(ARG_VIEW(dweight), ARG_VIEW(dbias.buf ? dbias : dweight), ARG_INT(dbias.buf != NULL),
+                                    ARG_VIEW(ws), ARG_INT(s->k), ARG_INT(rg), ARG_INT(s->groups), ARG_INT(kgp),
+                                    ARG_INT(slices)),
+                           NULL));
+    }
+cleanup:
+    return st;
+}
+
+/* ---- algorithm choice and entry points -------------------------------------------------------- */
+
+/* MEASUREMENTS */
+enum conv_algo conv_pick_forward_algo(const struct conv_shape *s, size_t ws_floats)
+{
+    if (fits(PASS_FORWARD, CONV_ALGO_DIRECT, s, ws_floats) || !fits(PASS_FORWARD, CONV_ALGO_IM2COL, s, ws_floats))
+        return CONV_ALGO_DIRECT;
+    return CONV_ALGO_IM2COL;
+}
+
+enum conv_algo conv_pick_backward_data_algo(const struct conv_shape *s, size_t ws_floats)
+{
+    if (s->stride == 1 && fits(PASS_DATA, CONV_ALGO_DIRECT, s, ws_floats))
+        return CONV_ALGO_DIRECT;
+    return CONV_ALGO_IM2COL;
+}
+
+enum conv_algo conv_pick_backward_weights_algo(const struct conv_shape *s, size_t ws_floats)
+{
+    if (fits(PASS_WEIGHTS, CONV_ALGO_DIRECT, s, ws_floats) || !fits(PASS_WEIGHTS, CONV_ALGO_IM2COL, s, ws_floats))
+        return CONV_ALGO_DIRECT;
+    return CONV_ALGO_IM2COL;
+}
+
+acl_status conv_forward(struct acl_ctx *c, struct acl_view out, struct acl_view inp, struct acl_view weight,
+                        struct acl_view bias, struct acl_view ws, size_t ws_floats, enum conv_algo algo,
+                        const struct conv_shape *s, cl_event *ev)
+{
+    int chunk = 0;
+    acl_status st = conv_check_shape(s);
+    if (st != ACL_OK)
+        return st;
+    ACL_TRY(resolve_algo(&algo, PASS_FORWARD, s, ws_floats));
+    ACL_TRY(chunk_images(PASS_FORWARD, algo, s, ws, ws_floats, &chunk));
+    ACL_TRY(check_views(s, inp, out, weight, bias, bias.buf != NULL));
+    if (algo == CONV_ALGO_DIRECT)
+        ACL_TRY(forward_by_direct(c, out, inp, weight, bias, ws, chunk, s));
+    else
+        ACL_TRY(forward_im2col(c, out, inp, weight, bias, ws, chunk, s));
+    ACL_TRY(finish_event(c, ev));
+cleanup:
+    return st;
+}
+
+acl_status conv_backward_data(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view weight,
+                              struct acl_view ws, size_t ws_floats, enum conv_algo algo, const struct conv_shape *s,
+                              cl_event *ev)
+{
+    int chunk = 0;
+    acl_status st = conv_check_shape(s);
+    if (st != ACL_OK)
+        return st;
+    ACL_TRY(resolve_algo(&algo, PASS_DATA, s, ws_floats));
+    ACL_TRY(chunk_images(PASS_DATA, algo, s, ws, ws_floats, &chunk));
+    ACL_TRY(check_views(s, dinp, dout, weight, weight, 0));
+    if (algo == CONV_ALGO_DIRECT)
+        ACL_TRY(data_by_direct(c, dinp, dout, weight, ws, chunk, s));
+    else
+        ACL_TRY(data_im2col(c, dinp, dout, weight, ws, chunk, s));
     ACL_TRY(finish_event(c, ev));
 cleanup:
     return st;
@@ -368,29 +616,22 @@ cleanup:
 
 acl_status conv_backward_weights(struct acl_ctx *c, struct acl_view dweight, struct acl_view dbias,
                                  struct acl_view dout, struct acl_view inp, struct acl_view ws, size_t ws_floats,
-                                 const struct conv_shape *s, cl_event *ev)
+                                 enum conv_algo algo, const struct conv_shape *s, cl_event *ev)
 {
     int chunk = 0;
     acl_status st = conv_check_shape(s);
     if (st != ACL_OK)
         return st;
-    ACL_TRY(chunk_images(s, ws, ws_floats, &chunk));
+    ACL_TRY(resolve_algo(&algo, PASS_WEIGHTS, s, ws_floats));
+    ACL_TRY(chunk_images(PASS_WEIGHTS, algo, s, ws, ws_floats, &chunk));
     ACL_TRY(check_views(s, inp, dout, dweight, dbias, dbias.buf != NULL));
-    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), kg = (size_t)(s->k / s->groups);
-    size_t ckkg = (size_t)(s->c / s->groups) * s->kh * s->kw, ckk = ckkg * s->groups;
-    /* dW[g] (K/g x C/g*KH*KW) += dout[b, g] col[b, g]^T, one image at a time (beta 1 accumulates; a batched
-     * call over images would race on dW), all groups of an image in one batched call. */
-    struct acl_gemm g = {0, 1, kg, ckkg, npix, npix, npix, ckkg, 1.0f, 1.0f};
-    for (int b0 = 0; b0 < s->n; b0 += chunk) {
-        int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
-        ACL_TRY(im2col(c, ws, inp, b0, nb, s));
-        for (int b = 0; b < nb; b++)
-            ACL_TRY(acl_gemm_batched(c, &g, acl_at(dout, (size_t)(b0 + b) * s->k * npix), kg * npix,
-                                     acl_at(ws, (size_t)b * ckk * npix), ckkg * npix, dweight, kg * ckkg,
-                                     (size_t)s->groups, NULL));
+    if (algo == CONV_ALGO_DIRECT) {
+        ACL_TRY(weights_by_direct(c, dweight, dbias, dout, inp, ws, chunk, s)); /* the bias gradient too */
+    } else {
+        ACL_TRY(weights_im2col(c, dweight, dout, inp, ws, chunk, s));
+        if (dbias.buf)
+            ACL_TRY(bias_backward(c, dbias, dout, s));
     }
-    if (dbias.buf)
-        ACL_TRY(bias_backward(c, dbias, dout, s));
     ACL_TRY(finish_event(c, ev));
 cleanup:
     return st;
@@ -496,12 +737,12 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     acl_check_row row = {.op = "conv.forward.im2col"};
     shape_str(s, row.shape, sizeof row.shape);
     static const enum conv_algo algos[] = {CONV_ALGO_IM2COL, CONV_ALGO_DIRECT};
-    static const char *const algo_rows[] = {"conv.forward.im2col", "conv.forward.direct"};
+    static const char *const algo_names[] = {"im2col", "direct"};
     for (int no_bias = 0; no_bias <= cc->no_bias; no_bias++) {
         if (no_bias) /* the same forward without a bias (bias.buf NULL), against its own reference */
             conv_forward_ref(d.out_d, d.inp_d, d.wt_d, NULL, s);
         for (int a = 0; a < 2; a++) {
-            snprintf(row.op, sizeof row.op, "%s%s", algo_rows[a], no_bias ? ".nobias" : "");
+            snprintf(row.op, sizeof row.op, "conv.forward.%s%s", algo_names[a], no_bias ? ".nobias" : "");
             ACL_TRY(acl_check_output(c, d.n_out, &m[OUT]));
             ACL_TRY(conv_forward(c, (struct acl_view){m[OUT], 0}, inp, wt, no_bias ? (struct acl_view){NULL, 0} : bias,
                                  ws, ws_floats, algos[a], s, NULL));
@@ -511,22 +752,30 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
         }
     }
 
-    snprintf(row.op, sizeof row.op, "conv.backward_data");
-    ACL_TRY(acl_check_output(c, d.n_inp, &m[DINP]));
-    ACL_TRY(conv_backward_data(c, (struct acl_view){m[DINP], 0}, dout, wt, ws, ws_floats, s, NULL));
-    ACL_TRY(acl_check_compare(c, m[DINP], d.dinp_d, d.n_inp, 1e-5, &row));
-    acl_selftest_report(t, &row);
+    for (int a = 0; a < 2; a++) {
+        if (algos[a] == CONV_ALGO_DIRECT && s->stride != 1)
+            continue; /* the direct backward data takes stride 1 only */
+        snprintf(row.op, sizeof row.op, "conv.backward_data.%s", algo_names[a]);
+        ACL_TRY(acl_check_output(c, d.n_inp, &m[DINP]));
+        ACL_TRY(conv_backward_data(c, (struct acl_view){m[DINP], 0}, dout, wt, ws, ws_floats, algos[a], s, NULL));
+        ACL_TRY(acl_check_compare(c, m[DINP], d.dinp_d, d.n_inp, 1e-5, &row));
+        acl_selftest_report(t, &row);
+        acl_release_mems(&m[DINP], 1);
+    }
 
-    ACL_TRY(acl_check_output_init(c, d.dwt0, d.n_wt, &m[DWT]));
-    ACL_TRY(acl_check_output_init(c, d.dbias0, (size_t)s->k, &m[DBIAS]));
-    ACL_TRY(conv_backward_weights(c, (struct acl_view){m[DWT], 0}, (struct acl_view){m[DBIAS], 0}, dout, inp, ws,
-                                  ws_floats, s, NULL));
-    snprintf(row.op, sizeof row.op, "conv.backward_weights");
-    ACL_TRY(acl_check_compare(c, m[DWT], d.dwt_d, d.n_wt, 1e-5, &row));
-    acl_selftest_report(t, &row);
-    snprintf(row.op, sizeof row.op, "conv.backward_bias");
-    ACL_TRY(acl_check_compare(c, m[DBIAS], d.dbias_d, (size_t)s->k, 1e-5, &row));
-    acl_selftest_report(t, &row);
+    for (int a = 0; a < 2; a++) {
+        ACL_TRY(acl_check_output_init(c, d.dwt0, d.n_wt, &m[DWT]));
+        ACL_TRY(acl_check_output_init(c, d.dbias0, (size_t)s->k, &m[DBIAS]));
+        ACL_TRY(conv_backward_weights(c, (struct acl_view){m[DWT], 0}, (struct acl_view){m[DBIAS], 0}, dout, inp,
+                                      ws, ws_floats, algos[a], s, NULL));
+        snprintf(row.op, sizeof row.op, "conv.backward_weights.%s", algo_names[a]);
+        ACL_TRY(acl_check_compare(c, m[DWT], d.dwt_d, d.n_wt, 1e-5, &row));
+        acl_selftest_report(t, &row);
+        snprintf(row.op, sizeof row.op, "conv.backward_bias.%s", algo_names[a]);
+        ACL_TRY(acl_check_compare(c, m[DBIAS], d.dbias_d, (size_t)s->k, 1e-5, &row));
+        acl_selftest_report(t, &row);
+        acl_release_mems(&m[DWT], 2);
+    }
 
     /* No launcher wrote outside the workspace view it was given (before its offset or past its end). */
     ACL_TRY(ws_guard(c, m[WS], off, ws_floats, guard[1]));
