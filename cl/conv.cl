@@ -101,18 +101,26 @@ __kernel void conv_bias_backward(__global float *dbias, int dbias_off, __global 
 
 
 /* dst (nc, hp, wp) = src (nc, h, w) moved down by top rows and right by left columns, zero where src has no
- * pixel (a negative top or left crops). Global (wp, hp, nc). */
+ * pixel (a negative top or left crops). One work-item per row: a run of zeros, a copy, a run of zeros.
+ * Global (hp, nc). */
 __kernel void conv_pad(__global float *dst, int dst_off, __global const float *src, int src_off, int nc, int h,
                        int w, int hp, int wp, int top, int left)
 {
-    int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-    if (x >= wp || y >= hp || z >= nc)
+    int y = get_global_id(0), z = get_global_id(1);
+    if (y >= hp || z >= nc)
         return;
-    int sy = y - top, sx = x - left;
-    float v = 0.0f;
-    if (sy >= 0 && sy < h && sx >= 0 && sx < w)
-        v = src[src_off + (z * h + sy) * w + sx];
-    dst[dst_off + (z * hp + y) * wp + x] = v;
+    int sy = y - top;
+    __global float *d = dst + dst_off + (z * hp + y) * wp;
+    int x0 = clamp(left, 0, wp), x1 = clamp(left + w, x0, wp); /* the columns that have a source pixel */
+    if (sy < 0 || sy >= h)
+        x0 = x1 = wp;
+    for (int x = 0; x < x0; x++)
+        d[x] = 0.0f;
+    __global const float *sr = src + src_off + (z * h + min(max(sy, 0), h - 1)) * w - left;
+    for (int x = x0; x < x1; x++)
+        d[x] = sr[x];
+    for (int x = x1; x < wp; x++)
+        d[x] = 0.0f;
 }
 
 /* wt (groups, rg, kgp), each tap's kg channels contiguous and zero up to kgp, from the weight w.
@@ -171,11 +179,29 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
             dst[t * kp + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
 }
 
+/* The forward's sum over its group's input channels and kernel rows and KW taps each: per tap two weight
+ * vectors against CONV_PX input values. A macro so that each common kernel width gets its own copy of the loop
+ * nest, with the tap loop's count known (the accumulators stay in registers across the nest). */
+#define CONV_FORWARD_TAPS(KW)                                                                                      \
+    for (int ci = 0; ci < cg; ci++, xrow += (hp - kh) * wp)                                                        \
+        for (int i = 0; i < kh; i++, xrow += wp)                                                                   \
+            for (int j = 0; j < (KW); j++) {                                                                       \
+                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
+                wr += kgp;                                                                                         \
+                __attribute__((opencl_unroll_hint))                                                                \
+                for (int t = 0; t < CONV_PX; t++) {                                                                \
+                    float xv = xrow[base[t] + j];                                                                  \
+                    a0[t] += w0 * xv;                                                                              \
+                    a1[t] += w1 * xv;                                                                              \
+                }                                                                                                  \
+            }
+
 /* out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, cg*kh*kw, kgp, from
  * conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
  * times CONV_PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and
  * images and only the very last one has idle lanes. Per tap: two vector loads of weights, CONV_PX scalar
- * loads of input, 2*CONV_PX vector multiply-adds. Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
+ * loads of input, 2*CONV_PX vector multiply-adds; kernels 3 and 5 wide get their own fully unrolled row loop.
+ * Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
 __kernel void conv_direct_forward(__global float *out, int out_off, __global const float *xp, int xp_off,
                                   __global const float *wt, int wt_off, __global const float *bias, int bias_off,
                                   int has_bias, int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride,
@@ -186,42 +212,44 @@ __kernel void conv_direct_forward(__global float *out, int out_off, __global con
     if (tile * CONV_PX >= total || zb >= groups * kblocks)
         return;
     int g = zb / kblocks, kb = zb - g * kblocks, q0 = tile * CONV_PX;
+    /* The first pixel's (image, oy, ox), then step along: one division pair per work-item. Past the end of
+     * the batch, the last pixel again: computed and not stored. */
+    int n = q0 / npix, p = q0 - n * npix, oy = p / ow, ox = p - oy * ow;
     int base[CONV_PX];
     __attribute__((opencl_unroll_hint))
-    for (int t = 0; t < CONV_PX; t++) { /* past the end: the last pixel again, computed and not stored */
-        int q = min(q0 + t, total - 1), n = q / npix, p = q - n * npix, oy = p / ow, ox = p - oy * ow;
-        base[t] = xp_off + ((n * c + g * cg) * hp + oy * stride) * wp + ox * stride;
+    for (int t = 0; t < CONV_PX; t++) {
+        base[t] = ((n * c + g * cg) * hp + oy * stride) * wp + ox * stride;
+        if (q0 + t + 1 < total && ++ox == ow) {
+            ox = 0;
+            if (++oy == oh) {
+                oy = 0;
+                n++;
+            }
+        }
     }
     float8 a0[CONV_PX], a1[CONV_PX];
     __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_PX; t++)
         a0[t] = a1[t] = (float8)(0.0f);
     __global const float *wr = wt + wt_off + g * cg * kh * kw * kgp + kb * 16;
-    for (int ci = 0; ci < cg; ci++)
-        for (int i = 0; i < kh; i++) {
-            int roff = (ci * hp + i) * wp;
-            for (int j = 0; j < kw; j++) {
-                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);
-                wr += kgp;
-                __attribute__((opencl_unroll_hint))
-    for (int t = 0; t < CONV_PX; t++) {
-                    float xv = xp[base[t] + roff + j];
-                    a0[t] += w0 * xv;
-                    a1[t] += w1 * xv;
-                }
-            }
-        }
+    __global const float *xrow = xp + xp_off;
+    if (kw == 3) {
+        CONV_FORWARD_TAPS(3)
+    } else if (kw == 5) {
+        CONV_FORWARD_TAPS(5)
+    } else {
+        CONV_FORWARD_TAPS(kw)
+    }
     int k0 = kb * 16;
-    __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_PX; t++) {
         int q = q0 + t;
         if (q >= total)
             break;
-        int n = q / npix, p = q - n * npix;
+        int qn = q / npix, qp = q - qn * npix;
         float v[16];
         vstore8(a0[t], 0, v);
         vstore8(a1[t], 0, v + 8);
-        __global float *o = out + out_off + (n * k + g * kg + k0) * npix + p;
+        __global float *o = out + out_off + (qn * k + g * kg + k0) * npix + qp;
         for (int u = 0; u < 16 && k0 + u < kg; u++)
             o[u * npix] = v[u] + (has_bias ? bias[bias_off + g * kg + k0 + u] : 0.0f);
     }

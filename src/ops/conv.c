@@ -410,8 +410,8 @@ cleanup:
 static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view src, int nc, int h, int w, int hp,
                       int wp, int top, int left)
 {
-    size_t global[3] = {(size_t)wp, (size_t)hp, (size_t)nc};
-    return acl_launch(c, "conv_pad", 3, global, NULL,
+    size_t global[2] = {(size_t)hp, (size_t)nc};
+    return acl_launch(c, "conv_pad", 2, global, NULL,
                       ACL_ARGS(ARG_VIEW(dst), ARG_VIEW(src), ARG_INT(nc), ARG_INT(h), ARG_INT(w), ARG_INT(hp),
                                ARG_INT(wp), ARG_INT(top), ARG_INT(left)),
                       NULL);
