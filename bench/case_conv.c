@@ -39,9 +39,9 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
     };
     /* the mini preset (src/net/presets.c) on 28x28 Fashion-MNIST */
     static const struct conv_layer mini[] = {
-        {"conv1", {0, 1, 28, 28, 32, 5, 5, 1, 2, 1}},  {"conv2", {0, 32, 13, 13, 64, 5, 5, 1, 2, 2}},
-        {"conv3", {0, 64, 6, 6, 96, 3, 3, 1, 1, 1}},    {"conv4", {0, 96, 6, 6, 96, 3, 3, 1, 1, 2}},
-        {"conv5", {0, 96, 6, 6, 64, 3, 3, 1, 1, 2}},
+        {"conv1", {0, 1, 28, 28, 32, 5, 5, 1, 2, 1}},  {"conv2", {0, 32, 14, 14, 64, 5, 5, 1, 2, 2}},
+        {"conv3", {0, 64, 7, 7, 96, 3, 3, 1, 1, 1}},    {"conv4", {0, 96, 7, 7, 96, 3, 3, 1, 1, 2}},
+        {"conv5", {0, 96, 7, 7, 64, 3, 3, 1, 1, 2}},
     };
     int is_mini = r->shapes && !strcmp(r->shapes, "mini");
     const struct conv_layer *layers = is_mini ? mini : paper;

@@ -30,8 +30,8 @@ static const char usage_text[] =
     "  --data DIR|fashion-mnist              training images: an ImageNet-style folder (DIR/<class>/*.JPEG,\n"
     "                                        or DIR/train/<class>/...) or the built-in Fashion-MNIST\n"
     "  --val DIR                             validation images (default: DIR/val, or Fashion-MNIST's test set)\n"
-    "  --epochs N          (default 2)       --max-steps N     stop after N steps (default: no limit)\n"
-    "  --batch N           (default 128)     --lr X            (default 0.01)\n"
+    "  --epochs N          (default 3)       --max-steps N     stop after N steps (default: no limit)\n"
+    "  --batch N           (default 128)     --lr X            (default 0.01, the paper's; 0.03 for mini)\n"
     "  --momentum X        (default 0.9)     --weight-decay X  (default 0.0005)\n"
     "  --lr-policy step|plateau (default plateau: divide by 10 when validation error stops improving)\n"
     "  --lr-step N         epochs between divisions for --lr-policy step (default 30)\n"
@@ -49,7 +49,7 @@ struct args {
     const char *model, *data, *val, *device, *out, *resume, *init, *policy, *weights;
     long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
     double lr, momentum, wd;
-    int verbose, epochs_set;
+    int verbose, epochs_set, lr_set;
 };
 
 static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
@@ -129,6 +129,7 @@ static int parse(int argc, char **argv, struct args *a)
             rc = cli_parse_int("train", o, v, 1, 100000, &a->lr_step);
         } else if (!strcmp(o, "--lr")) {
             rc = parse_double(o, v, 1e-12, 100, &a->lr);
+            a->lr_set = 1;
         } else if (!strcmp(o, "--momentum")) {
             rc = parse_double(o, v, 0, 0.9999, &a->momentum);
         } else if (!strcmp(o, "--weight-decay")) {
@@ -159,7 +160,7 @@ static int ensure_dir(const char *dir)
 
 int cmd_train(int argc, char **argv)
 {
-    struct args a = {.model = "mini", .data = "fashion-mnist", .out = "out", .epochs = 2, .batch = 128, .seed = 1,
+    struct args a = {.model = "mini", .data = "fashion-mnist", .out = "out", .epochs = 3, .batch = 128, .seed = 1,
                      .threads = 2, .lr_step = 30, .lr = 0.01, .momentum = 0.9, .wd = 5e-4, .policy = "plateau"};
     int rc = parse(argc, argv, &a);
     if (rc)
@@ -196,6 +197,9 @@ int cmd_train(int argc, char **argv)
             plan.params / 1048576.0, plan.activations / 1048576.0, plan.workspace / 1048576.0);
     enum acl_init init = a.init ? (!strcmp(a.init, "he") ? ACL_INIT_HE : ACL_INIT_PAPER)
                                 : (!strcmp(net->name, "mini") ? ACL_INIT_HE : ACL_INIT_PAPER);
+    /* mini on Fashion-MNIST: 0.03 reaches 88% in 3 epochs where the paper's 0.01 reaches 84-86% */
+    if (!a.lr_set && !strcmp(net->name, "mini"))
+        a.lr = 0.03;
     struct acl_train_config cfg = {
         .epochs = a.max_steps && !a.epochs_set ? 0 : (int)a.epochs, .max_steps = a.max_steps, .batch = (int)a.batch,
         .lr = (float)a.lr, .momentum = (float)a.momentum, .weight_decay = (float)a.wd,

