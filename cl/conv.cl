@@ -161,17 +161,12 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
     __global const float *src = dy + dy_off + (n * k + g * kg + k0) * npix + p0;
     __global float *dst = dyt + dyt_off + (n * npix + p0) * kp + g * kgp + k0;
     if (p0 + 8 <= npix && k0 + 8 <= kg) {
-        float8 r0 = vload8(0, src), r1 = vload8(0, src + npix), r2 = vload8(0, src + 2 * npix),
-               r3 = vload8(0, src + 3 * npix), r4 = vload8(0, src + 4 * npix), r5 = vload8(0, src + 5 * npix),
-               r6 = vload8(0, src + 6 * npix), r7 = vload8(0, src + 7 * npix);
-        vstore8((float8)(r0.s0, r1.s0, r2.s0, r3.s0, r4.s0, r5.s0, r6.s0, r7.s0), 0, dst);
-        vstore8((float8)(r0.s1, r1.s1, r2.s1, r3.s1, r4.s1, r5.s1, r6.s1, r7.s1), 0, dst + kp);
-        vstore8((float8)(r0.s2, r1.s2, r2.s2, r3.s2, r4.s2, r5.s2, r6.s2, r7.s2), 0, dst + 2 * kp);
-        vstore8((float8)(r0.s3, r1.s3, r2.s3, r3.s3, r4.s3, r5.s3, r6.s3, r7.s3), 0, dst + 3 * kp);
-        vstore8((float8)(r0.s4, r1.s4, r2.s4, r3.s4, r4.s4, r5.s4, r6.s4, r7.s4), 0, dst + 4 * kp);
-        vstore8((float8)(r0.s5, r1.s5, r2.s5, r3.s5, r4.s5, r5.s5, r6.s5, r7.s5), 0, dst + 5 * kp);
-        vstore8((float8)(r0.s6, r1.s6, r2.s6, r3.s6, r4.s6, r5.s6, r6.s6, r7.s6), 0, dst + 6 * kp);
-        vstore8((float8)(r0.s7, r1.s7, r2.s7, r3.s7, r4.s7, r5.s7, r6.s7, r7.s7), 0, dst + 7 * kp);
+        float blk[8][8];
+        for (int u = 0; u < 8; u++)
+            vstore8(vload8(0, src + u * npix), 0, blk[u]);
+        for (int t = 0; t < 8; t++)
+            for (int u = 0; u < 8; u++)
+                dst[t * kp + u] = blk[u][t];
         return;
     }
     for (int t = 0; t < 8 && p0 + t < npix; t++)
