@@ -74,8 +74,8 @@ acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int ba
         }
         if (l->kind == ACL_LRN || l->kind == ACL_MAXPOOL)
             ACL_TRY(acl_buffer(c, n * out_n * f, &m->aux[i]));
-        if (l->kind == ACL_CONV) {
-            struct conv_shape s = acl_conv_shape(l, batch);
+        if (l->kind == ACL_CONV || l->kind == ACL_FC) {
+            struct conv_shape s = l->kind == ACL_CONV ? acl_conv_shape(l, batch) : acl_fc_conv_shape(l, batch);
             size_t ws = conv_workspace_floats_batch(&s, CONV_WORKSPACE_CAP);
             if (ws > m->ws_floats)
                 m->ws_floats = ws;
@@ -190,9 +190,10 @@ static acl_status layer_forward(struct acl_model *m, int i, int training, uint64
         struct dropout_shape s = acl_dropout_shape(l, n, seed, i, step);
         return dropout_forward(c, V(y), V(x), &s, NULL);
     }
-    case ACL_FC: {
-        struct fc_shape s = acl_fc_shape(l, n);
-        return fc_forward(c, V(y), V(x), param(m, m->params, l->weight), param(m, m->params, l->bias), &s, NULL);
+    case ACL_FC: { /* as a 1x1 convolution: its direct kernels ran 3-5x faster than CLBlast's GEMM on PoCL */
+        struct conv_shape s = acl_fc_conv_shape(l, n);
+        return conv_forward(c, V(y), V(x), param(m, m->params, l->weight), param(m, m->params, l->bias), V(m->ws),
+                            m->ws_floats, CONV_ALGO_AUTO, &s, NULL);
     }
     }
     return acl_fail(ACL_ERR_ARGUMENT, "layer %s: unknown kind", l->name);
@@ -294,11 +295,13 @@ static acl_status layer_backward(struct acl_model *m, int i, cl_mem dy, cl_mem s
             ACL_TRY(dropout_backward(c, V(dy), V(dy), &s, NULL));
         }
         break;
-    case ACL_FC: {
-        struct fc_shape s = acl_fc_shape(l, n);
-        struct acl_view dx = need_dx ? V(spare) : (struct acl_view){NULL, 0};
-        ACL_TRY(fc_backward(c, dx, param(m, m->grads, l->weight), param(m, m->grads, l->bias), V(dy), V(x),
-                            param(m, m->params, l->weight), &s, NULL));
+    case ACL_FC: { /* as a 1x1 convolution, as in layer_forward */
+        struct conv_shape s = acl_fc_conv_shape(l, n);
+        ACL_TRY(conv_backward_weights(c, param(m, m->grads, l->weight), param(m, m->grads, l->bias), V(dy), V(x),
+                                      V(m->ws), m->ws_floats, CONV_ALGO_AUTO, &s, NULL));
+        if (need_dx)
+            ACL_TRY(conv_backward_data(c, V(spare), V(dy), param(m, m->params, l->weight), V(m->ws), m->ws_floats,
+                                       CONV_ALGO_AUTO, &s, NULL));
         break;
     }
     }

@@ -36,6 +36,13 @@ static inline struct fc_shape acl_fc_shape(const struct acl_layer *l, int n)
     return (struct fc_shape){n, (int)acl_layer_in_size(l), l->out_c};
 }
 
+/* A fully connected layer as the 1x1 convolution of a 1x1 image that it is: weight (OUT, IN) is (K, C, 1, 1),
+ * input (N, IN) is (N, C, 1, 1). The device model runs it so (see model.c). */
+static inline struct conv_shape acl_fc_conv_shape(const struct acl_layer *l, int n)
+{
+    return (struct conv_shape){n, (int)acl_layer_in_size(l), 1, 1, l->out_c, 1, 1, 1, 0, 1};
+}
+
 /* The seed a dropout layer draws with, from the run's seed and the layer's index. */
 static inline uint64_t acl_dropout_seed(uint64_t seed, int layer)
 {
