@@ -814,6 +814,7 @@ acl_status conv_selftest(struct acl_ctx *c, struct acl_selftest *t)
     /* {n, c, h, w, k, kh, kw, stride, pad, groups}, workspace images, offset, no-bias rows. Tiny ones first. */
     static const struct conv_case cases[] = {
         {{1, 1, 1, 1, 1, 1, 1, 1, 0, 1}, 0, 0, 0},
+        {{3, 37, 1, 1, 21, 1, 1, 1, 0, 1}, 0, 2, 0},    /* a fully connected layer, as the model runs it */
         {{2, 3, 13, 11, 5, 3, 3, 1, 1, 1}, 0, 3, 1},    /* batch 2, odd sizes, 3 -> 5 channels */
         {{2, 6, 13, 11, 4, 3, 3, 2, 1, 2}, 1, 0, 1},    /* groups 2, stride 2, one image per pass */
         {{1, 7, 15, 15, 6, 5, 5, 2, 2, 1}, 0, 1, 0},
@@ -829,7 +830,7 @@ acl_status conv_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {{1, 384, 13, 13, 384, 3, 3, 1, 1, 2}, 0, 0, 0},
         {{1, 384, 13, 13, 256, 3, 3, 1, 1, 2}, 0, 0, 0},
     };
-    int count = t->tiny ? 7 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 8 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 3000 + (uint64_t)i);
         if (st != ACL_OK)
