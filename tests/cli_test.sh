@@ -37,7 +37,7 @@ expect "train: bad batch" 2 "--batch wants an integer from 1" -- "$bin" train --
 expect "train: zero epochs" 2 "--epochs 0 trains nothing" -- "$bin" train --epochs 0
 expect "train: missing dataset" 1 "$tmp/no-such-data" -- "$bin" train --data "$tmp/no-such-data" --out "$tmp/o"
 expect "train: unwritable output" 1 "cannot write to output folder" -- "$bin" train --out /proc/acl-out
-expect "train: unknown model" 1 "cannot open net description no-such-model" -- "$bin" train --model no-such-model --data fashion-mnist --out "$tmp/o"
+expect "train: unknown model" 2 "--model \"no-such-model\" is neither a preset" -- "$bin" train --model no-such-model --data fashion-mnist --out "$tmp/o"
 expect "infer: missing arguments" 2 "--model, --weights, --input and --output are all needed" -- "$bin" infer --model mini
 expect "infer: missing weights" 1 "$tmp/none.safetensors" -- "$bin" infer --model mini --weights "$tmp/none.safetensors" --input x.npy --output y.npy
 printf 'not a safetensors file' >"$tmp/bad.safetensors"
@@ -51,8 +51,8 @@ expect "no platform, selftest" 1 "no OpenCL platform found" -- env OCL_ICD_VENDO
 
 if "$bin" devices >/dev/null 2>&1; then
   expect "devices" 0 "index +name +type" -- "$bin" devices
-  expect "device out of range" 1 "device 999 does not exist" -- "$bin" selftest --device 999
-  expect "device name not found" 1 "no device name contains \"no-such-gpu\"" -- "$bin" selftest --device no-such-gpu
+  expect "device out of range" 2 "--device: device 999 does not exist" -- "$bin" selftest --device 999
+  expect "device name not found" 2 "no device name contains \"no-such-gpu\"" -- "$bin" selftest --device no-such-gpu
   expect "unknown op" 1 "no op name starts with" -- "$bin" selftest --op nosuchop
   expect "selftest cold" 0 "all checks passed" -- "$bin" selftest --op relu --tiny -v
   expect "selftest warm hits the cache" 0 "[0-9]+ programs, ([1-9][0-9]*) from cache" -- "$bin" selftest --op relu --tiny -v

@@ -39,7 +39,11 @@ static const char usage_text[] =
     "                      which does not learn from N(0, 0.01))\n"
     "  --seed N            (default 1)       --device N|NAME   (default 0)\n"
     "  --out DIR           (default out)     --checkpoint-every N  steps (default: each epoch)\n"
-    "  --resume FILE       continue a checkpoint exactly    --threads N  loader threads (default 2)\n"
+    "  --resume FILE       continue a checkpoint exactly: its learning rate, momentum, weight decay and seed\n"
+    "                      go on, so --lr, --momentum, --weight-decay, --seed and --init conflict with it\n"
+    "  --threads N         loader threads (default 2)\n"
+    "  --max-bad F         the fraction of image files that may be bad (unreadable, not a JPEG or PNG, truncated,\n"
+    "                      too large): each is skipped and named; past F the run stops (default 0.01)\n"
     "  --weights FILE      start from a safetensors file (fine-tuning; a last layer of another class count\n"
     "                      is re-initialized)\n"
     "  -v                  more detail (start-up, memory plan)\n\n"
@@ -48,8 +52,9 @@ static const char usage_text[] =
 struct args {
     const char *model, *data, *val, *device, *out, *resume, *init, *policy, *weights;
     long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
-    double lr, momentum, wd;
+    double lr, momentum, wd, max_bad;
     int verbose, epochs_set;
+    const char *resumed_conflict; /* an option that a resumed run would ignore */
 };
 
 static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
@@ -68,7 +73,7 @@ static int known(const char *o)
     static const char *const valued[] = {"--model", "--data", "--val", "--device", "--out", "--resume", "--weights", "--init",
                                          "--lr-policy", "--epochs", "--max-steps", "--batch", "--seed",
                                          "--checkpoint-every", "--threads", "--lr-step", "--lr", "--momentum",
-                                         "--weight-decay"};
+                                         "--weight-decay", "--max-bad"};
     for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
         if (!strcmp(o, valued[i]))
             return 1;
@@ -133,37 +138,67 @@ static int parse(int argc, char **argv, struct args *a)
             rc = parse_double(o, v, 0, 0.9999, &a->momentum);
         } else if (!strcmp(o, "--weight-decay")) {
             rc = parse_double(o, v, 0, 1, &a->wd);
+        } else if (!strcmp(o, "--max-bad")) {
+            rc = parse_double(o, v, 0, 0.999, &a->max_bad);
         } else {
             return cli_usage_error("train", "unknown argument \"%s\"", o);
         }
         if (rc)
             return rc;
+        if (!strcmp(o, "--lr") || !strcmp(o, "--momentum") || !strcmp(o, "--weight-decay") || !strcmp(o, "--seed") ||
+            !strcmp(o, "--init"))
+            a->resumed_conflict = o;
         i += takes;
     }
     if (a->weights && a->resume)
         return cli_usage_error("train", "--weights and --resume conflict: a checkpoint already holds the weights");
+    if (a->resume && a->resumed_conflict)
+        return cli_usage_error("train", "%s and --resume conflict: a resumed run goes on with the checkpoint's learning "
+                               "rate, momentum, weight decay and seed", a->resumed_conflict);
     if (a->epochs_set && a->epochs == 0 && !a->max_steps)
         return cli_usage_error("train", "--epochs 0 trains nothing: give --epochs N or --max-steps N");
     return 0;
 }
 
+/* Checked before any work, so that a run does not train for hours and then fail to save. */
 static int ensure_dir(const char *dir)
 {
+    struct stat sb;
+    errno = 0;
     if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
-        if (access(dir, W_OK) == 0)
+        if (stat(dir, &sb) != 0)
+            ; /* errno says why */
+        else if (!S_ISDIR(sb.st_mode))
+            errno = ENOTDIR; /* a file where the folder should be */
+        else if (access(dir, W_OK) == 0)
             return 0;
     }
-    fprintf(stderr, "alexnet-cl train: cannot write to output folder %s: %s\n", dir, strerror(errno ? errno : EACCES));
+    fprintf(stderr, "alexnet-cl train: cannot write to output folder %s: %s (give another --out)\n", dir,
+            strerror(errno ? errno : EACCES));
     return 1;
+}
+
+/* Bad image files met in a dataset, and whether they stopped the run. */
+static size_t bad_files(const struct acl_dataset *ds, int *over)
+{
+    if (!ds)
+        return 0;
+    size_t n = acl_dataset_bad_count((struct acl_dataset *)ds);
+    if ((double)n > ds->max_bad_fraction * (double)ds->total)
+        *over = 1;
+    return n;
 }
 
 int cmd_train(int argc, char **argv)
 {
     struct args a = {.model = "mini", .data = "fashion-mnist", .out = "out", .epochs = 2, .batch = 128, .seed = 1,
-                     .threads = 2, .lr_step = 30, .lr = 0.01, .momentum = 0.9, .wd = 5e-4, .policy = "plateau"};
+                     .threads = 2, .lr_step = 30, .lr = 0.01, .momentum = 0.9, .wd = 5e-4, .policy = "plateau",
+                     .max_bad = ACL_DEFAULT_MAX_BAD_FRACTION};
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (cli_check_model("train", a.model))
+        return EXIT_USAGE;
     if (ensure_dir(a.out))
         return 1;
     struct acl_sources data = {0};
@@ -174,12 +209,15 @@ int cmd_train(int argc, char **argv)
     const char *what = "starting";
     what = "reading the data";
     st = acl_sources_open(&data, a.data, a.val, a.verbose);
+    if (st == ACL_OK)
+        st = acl_sources_set_max_bad(&data, a.max_bad);
     if (st != ACL_OK)
         goto out;
     what = "building the model";
     st = acl_net_load(a.model, data.train.classes, &net);
     if (st != ACL_OK)
         goto out;
+    what = "reading the data"; /* the mean image reads every training image */
     st = acl_sources_fit(&data, net);
     if (st != ACL_OK)
         goto out;
@@ -247,12 +285,21 @@ int cmd_train(int argc, char **argv)
                    rep.top1 >= 0.85 ? "reached" : "below");
         printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl, weights.safetensors, mean.npy\n", a.out);
     }
-out:
+out:;
+    int too_many = 0;
+    size_t bad = bad_files(data.train_ds, &too_many) + bad_files(data.val_ds, &too_many);
     free(rep.params);
     acl_engine_destroy(e);
     acl_net_free(net);
     acl_sources_close(&data);
-    if (st != ACL_OK)
-        return cli_error(st, what);
+    if (st != ACL_OK) {
+        rc = cli_error(st, what);
+        if (too_many)
+            fprintf(stderr, "alexnet-cl train: --max-bad F lets up to a fraction F of the files be bad and skipped "
+                    "(now %g)\n", a.max_bad);
+        return rc;
+    }
+    if (bad)
+        fprintf(stderr, "%zu bad image file%s skipped (named above)\n", bad, bad == 1 ? " was" : "s were");
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/idx.h"
 #include "data/resize.h"
@@ -14,10 +15,12 @@
 
 #define PREP_STREAM 0xa5a5000000000000ULL /* augmentation draws on its own Philox stream */
 
+/* Called with the dataset's lock held, so its count can be read directly. */
 static void report_bad(const char *message, void *user)
 {
-    (void)user;
-    fprintf(stderr, "alexnet-cl: skipping bad image %s\n", message);
+    const struct acl_dataset *ds = user;
+    fprintf(stderr, "alexnet-cl: skipping bad image %s (%zu bad of %zu in %s)\n", message, ds->bad_count, ds->total,
+            ds->name);
 }
 
 /* Sample i as a base x base x channels image (the next good one when i is bad). */
@@ -93,9 +96,17 @@ static acl_status open_set(const char *spec, const char *split, int verbose, str
     else
         st = acl_dataset_open_folder(out, spec, split);
     if (st == ACL_OK)
-        st = acl_dataset_set_bad_policy(*out, ACL_DEFAULT_MAX_BAD_FRACTION, report_bad, NULL);
+        st = acl_dataset_set_bad_policy(*out, ACL_DEFAULT_MAX_BAD_FRACTION, report_bad, *out);
     (void)verbose;
     return st;
+}
+
+static int is_folder(const char *dir, const char *sub)
+{
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 acl_status acl_sources_open(struct acl_sources *s, const char *data, const char *val, int verbose)
@@ -108,13 +119,13 @@ acl_status acl_sources_open(struct acl_sources *s, const char *data, const char 
         ACL_TRY(open_set(data, "train", verbose, &s->train_ds));
         ACL_TRY(open_set(data, "test", verbose, &s->val_ds));
     } else {
-        /* DIR/train/<class> when it exists, else DIR/<class>; validation from --val or DIR/val */
-        if (open_set(data, "train", verbose, &s->train_ds) != ACL_OK)
-            ACL_TRY(open_set(data, NULL, verbose, &s->train_ds));
+        /* DIR/train/<class> when DIR/train exists, else DIR/<class>; validation from --val or DIR/val when it
+         * exists. A split folder that exists but is wrong is an error about it, not a reason to look elsewhere. */
+        ACL_TRY(open_set(data, is_folder(data, "train") ? "train" : NULL, verbose, &s->train_ds));
         if (val)
             ACL_TRY(open_set(val, NULL, verbose, &s->val_ds));
-        else if (open_set(data, "val", verbose, &s->val_ds) != ACL_OK)
-            s->val_ds = NULL;
+        else if (is_folder(data, "val"))
+            ACL_TRY(open_set(data, "val", verbose, &s->val_ds));
     }
     if (s->val_ds && s->val_ds->num_classes != s->train_ds->num_classes) {
         st = acl_fail(ACL_ERR_FORMAT, "%s has %d classes but %s has %d", s->val_ds->name, s->val_ds->num_classes,
@@ -127,6 +138,16 @@ acl_status acl_sources_open(struct acl_sources *s, const char *data, const char 
 cleanup:
     if (st != ACL_OK)
         acl_sources_close(s);
+    return st;
+}
+
+acl_status acl_sources_set_max_bad(struct acl_sources *s, double fraction)
+{
+    acl_status st = ACL_OK;
+    if (s->train_ds)
+        st = acl_dataset_set_bad_policy(s->train_ds, fraction, report_bad, s->train_ds);
+    if (st == ACL_OK && s->val_ds)
+        st = acl_dataset_set_bad_policy(s->val_ds, fraction, report_bad, s->val_ds);
     return st;
 }
 

@@ -31,6 +31,8 @@ struct acl_sources {
 };
 
 acl_status acl_sources_open(struct acl_sources *s, const char *data, const char *val, int verbose);
+/* The fraction of image files that may be bad (skipped and named) before a run stops; default 1%. */
+acl_status acl_sources_set_max_bad(struct acl_sources *s, double fraction);
 /* Sizes the sources for the net's input and computes the training set's mean image. */
 acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net);
 /* Writes what a trained model needs besides its checkpoint into out_dir. */

@@ -65,6 +65,8 @@ struct run {
     float *host_params, *host_momentum;
     FILE *metrics;
     char ckpt_path[4096];
+    int saved;              /* a checkpoint of this run is on disk, at saved_step */
+    uint64_t saved_step, resumed_step;
     double t0, images, last_print;
 };
 
@@ -76,6 +78,8 @@ static acl_status save_checkpoint(struct run *r)
     ACL_TRY(acl_model_read_params(r->m, r->host_params));
     ACL_TRY(acl_model_read_momentum(r->m, r->host_momentum));
     ACL_TRY(acl_ckpt_write(r->ckpt_path, &r->state, r->model_text, r->host_params, r->host_momentum));
+    r->saved = 1;
+    r->saved_step = r->state.step;
 cleanup:
     return st;
 }
@@ -153,6 +157,7 @@ static acl_status start(struct run *r, const struct acl_source *train)
             goto cleanup;
         }
         r->state = ck.state;
+        r->resumed_step = ck.state.step;
         memcpy(r->host_params, ck.params, net->param_count * sizeof(float));
         memcpy(r->host_momentum, ck.momentum, net->param_count * sizeof(float));
     } else if (cfg->initial_params) {
@@ -237,10 +242,21 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
         ACL_TRY(acl_model_update(r->m, s->lr, s->momentum, s->weight_decay));
         ACL_TRY(acl_model_results(r->m, &loss, NULL, NULL));
         if (!isfinite(loss)) {
-            st = acl_fail(ACL_ERR_DIVERGED, "the loss became %s at step %llu (epoch %u): training stopped; %s%s",
-                          isnan(loss) ? "NaN" : "infinite", (unsigned long long)s->step, s->epoch + 1,
-                          cfg->out_dir ? "the last good checkpoint is " : "try a smaller --lr",
-                          cfg->out_dir ? r->ckpt_path : "");
+            /* Steps count from 1 here as in metrics.jsonl and the progress line: this is step s->step + 1. */
+            char kept[4400];
+            if (r->saved)
+                snprintf(kept, sizeof kept, "the last good checkpoint, of step %llu, is %s",
+                         (unsigned long long)r->saved_step, r->ckpt_path);
+            else if (cfg->resume)
+                snprintf(kept, sizeof kept, "the checkpoint resumed from, of step %llu, is unchanged: %s",
+                         (unsigned long long)r->resumed_step, cfg->resume);
+            else
+                snprintf(kept, sizeof kept, "no checkpoint was written before it (%s)",
+                         cfg->out_dir ? "they are written at the end of each epoch or every --checkpoint-every steps"
+                                      : "no output folder");
+            st = acl_fail(ACL_ERR_DIVERGED, "the loss became %s at step %llu (epoch %u): training stopped; %s; try a "
+                          "smaller --lr", isnan(loss) ? "NaN" : "infinite", (unsigned long long)s->step + 1,
+                          s->epoch + 1, kept);
             goto cleanup;
         }
         s->step++;
