@@ -165,10 +165,8 @@ static int ensure_dir(const char *dir)
 {
     struct stat sb;
     errno = 0;
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
-        if (stat(dir, &sb) != 0)
-            ; /* errno says why */
-        else if (!S_ISDIR(sb.st_mode))
+    if ((mkdir(dir, 0755) == 0 || errno == EEXIST) && stat(dir, &sb) == 0) { /* else errno says why */
+        if (!S_ISDIR(sb.st_mode))
             errno = ENOTDIR; /* a file where the folder should be */
         else if (access(dir, W_OK) == 0)
             return 0;
