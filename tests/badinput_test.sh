@@ -131,6 +131,7 @@ expect "model: missing value" 2 "--classes needs a value" -- "$bin" model --clas
 expect "model: out of range" 2 "--classes wants an integer from 1" -- "$bin" model --classes 0
 expect "model: not a number" 2 "--batch wants an integer" -- "$bin" model --batch 12x
 expect "model: unknown model" 2 "--model \"no-such-model\" is neither a preset" -- "$bin" model --model no-such-model
+expect "model: a folder as --model" 2 "--model \"$tmp\" is neither a preset .*it is a folder" -- "$bin" model --model "$tmp"
 expect "infer: unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" infer --bogus
 expect "infer: missing value" 2 "--input needs a value" -- "$bin" infer --model mini --input
 expect "infer: out of range" 2 "--batch wants an integer from 1" -- "$bin" infer --batch 0

@@ -54,10 +54,13 @@ int cli_error(acl_status st, const char *what)
 int cli_check_model(const char *cmd, const char *model)
 {
     struct stat sb;
-    if (acl_net_preset_text(model) || stat(model, &sb) == 0)
+    if (acl_net_preset_text(model))
+        return 0;
+    int found = stat(model, &sb) == 0;
+    if (found && !S_ISDIR(sb.st_mode))
         return 0; /* a file that exists but does not parse is a bad file, reported with its line (exit 1) */
     return cli_usage_error(cmd, "--model \"%s\" is neither a preset (paper, torchvision, mini) nor a net description "
-                           "file (%s)", model, strerror(errno));
+                           "file (%s)", model, found ? "it is a folder" : strerror(errno));
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
