@@ -32,7 +32,11 @@ struct acl_train_config {
     int verbose;
     int progress;               /* 1: a live progress line (a terminal); 0: plain lines at intervals */
     volatile sig_atomic_t *interrupt; /* set (by a signal handler) to stop after saving a checkpoint */
+    const struct acl_report_info *report; /* labels for out_dir/report.html, remade at each checkpoint (NULL:
+                                           * the net's name only) */
 };
+
+struct acl_report_info;
 
 struct acl_train_report {
     long steps;
