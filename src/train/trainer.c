@@ -69,6 +69,7 @@ struct run {
     FILE *metrics;
     char ckpt_path[4096];
     double t0, images, last_print;
+    double eval_s;                   /* spent evaluating: not training, so not in images/s */
     double rate_t, rate_images, ips; /* the recent speed: images/s smoothed over about 30 s */
     uint64_t printed_step;
     int line_open;                   /* a terminal progress line waits for its newline */
@@ -83,7 +84,7 @@ static acl_status save_checkpoint(struct run *r)
     ACL_TRY(acl_model_read_momentum(r->m, r->host_momentum));
     ACL_TRY(acl_ckpt_write(r->ckpt_path, &r->state, r->model_text, r->host_params, r->host_momentum));
     acl_report_during_run(r->cfg->out_dir, r->net, r->host_params, r->metrics, r->cfg->report,
-                          r->images / (now_s() - r->t0));
+                          r->images / (now_s() - r->t0 - r->eval_s));
 cleanup:
     return st;
 }
@@ -110,7 +111,7 @@ static void end_line(struct run *r)
 static void progress(struct run *r, long nbatches, float loss, double wait_s, int final)
 {
     const struct acl_train_config *cfg = r->cfg;
-    double t = now_s(), elapsed = t - r->t0;
+    double t = now_s(), elapsed = t - r->t0 - r->eval_s; /* training time, for the data-wait share */
     /* Images/s over the recent past (a 30 s exponential average), measured from the first step of each epoch
      * so that kernel compilation and evaluations stay out of it. */
     if (r->rate_t == 0) {
@@ -133,14 +134,17 @@ static void progress(struct run *r, long nbatches, float loss, double wait_s, in
     long total = cfg->max_steps;
     if (cfg->epochs > 0 && (total == 0 || (long)cfg->epochs * nbatches < total))
         total = (long)cfg->epochs * nbatches;
+    double ips = r->ips; /* until the average has its first 2 s: what the steps so far give */
+    if (ips <= 0 && t > r->rate_t && r->images > r->rate_images)
+        ips = (r->images - r->rate_images) / (t - r->rate_t);
     char line[256], rate[32], eta[32] = "-";
     int n = snprintf(line, sizeof line, "epoch %u", r->state.epoch + 1);
     if (cfg->epochs > 0)
         n += snprintf(line + n, sizeof line - (size_t)n, "/%d", cfg->epochs);
-    if (r->ips > 0) {
-        snprintf(rate, sizeof rate, "%.1f", r->ips);
+    if (ips > 0) {
+        snprintf(rate, sizeof rate, "%.1f", ips);
         if (total > (long)r->state.step)
-            format_duration(eta, sizeof eta, (double)(total - (long)r->state.step) * cfg->batch / r->ips);
+            format_duration(eta, sizeof eta, (double)(total - (long)r->state.step) * cfg->batch / ips);
         else
             snprintf(eta, sizeof eta, "0:00");
     } else {
@@ -246,8 +250,9 @@ cleanup:
 
 static acl_status evaluate_and_log(struct run *r, const struct acl_source *val, struct acl_train_report *rep)
 {
-    double t1 = 0, t5 = 0, vl = 0;
+    double t1 = 0, t5 = 0, vl = 0, t = now_s();
     acl_status st = acl_evaluate(r->m, val, r->cfg->threads, &t1, &t5, &vl);
+    r->eval_s += now_s() - t;
     if (st != ACL_OK)
         return st;
     rep->evaluated = 1;
@@ -384,7 +389,7 @@ cleanup:
     rep->steps = (long)r.state.step;
     rep->epochs = (int)r.state.epoch;
     rep->seconds = now_s() - r.t0;
-    rep->images_per_s = rep->seconds > 0 ? r.images / rep->seconds : 0;
+    rep->images_per_s = rep->seconds - r.eval_s > 0 ? r.images / (rep->seconds - r.eval_s) : 0;
     rep->data_wait_s = wait_s;
     if (r.m && (st == ACL_OK || st == ACL_ERR_INTERRUPTED) && acl_model_read_params(r.m, r.host_params) == ACL_OK) {
         rep->params = r.host_params;

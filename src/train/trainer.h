@@ -44,7 +44,7 @@ struct acl_train_report {
     float last_loss;
     int evaluated;
     double top1, top5;          /* last evaluation, as fractions */
-    double seconds, images_per_s, data_wait_s;
+    double seconds, images_per_s, data_wait_s; /* images_per_s: over the training time, evaluations left out */
     float *params;              /* the final parameters (malloc'd; the caller frees) */
 };
 
