@@ -19,6 +19,7 @@ static const struct {
     {"model", cmd_model, "a model's layers, shapes, parameters and memory plan"},
     {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
+    {"report", cmd_report, "remake report.html and conv1_filters.png from a training output folder"},
 };
 
 static void usage(FILE *f)

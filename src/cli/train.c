@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "net/net.h"
 #include "runtime/engine.h"
+#include "train/report.h"
 #include "train/sources.h"
 #include "train/trainer.h"
 #include "train/weights.h"
@@ -25,7 +26,7 @@ static void on_sigint(int sig)
 static const char usage_text[] =
     "usage: alexnet-cl train [options]\n\n"
     "Trains a model with the paper's recipe (momentum SGD, weight decay, dropout) and writes its checkpoint,\n"
-    "metrics.jsonl and final weights to --out. With no options: the mini preset on Fashion-MNIST.\n\n"
+    "metrics.jsonl, final weights and report.html to --out. With no options: the mini preset on Fashion-MNIST.\n\n"
     "  --model paper|torchvision|mini|FILE   preset or net description (default mini)\n"
     "  --data DIR|fashion-mnist              training images: an ImageNet-style folder (DIR/<class>/*.JPEG,\n"
     "                                        or DIR/train/<class>/...) or the built-in Fashion-MNIST\n"
@@ -239,6 +240,8 @@ int cmd_train(int argc, char **argv)
         .patience = 1, .init = init, .seed = (uint64_t)a.seed, .out_dir = a.out, .checkpoint_every = a.ckpt_every,
         .resume = a.resume, .threads = (int)a.threads, .verbose = a.verbose, .progress = isatty(2),
         .interrupt = &interrupted};
+    struct acl_report_info report = {.model = a.model, .data = a.data};
+    cfg.report = &report;
     float *initial = NULL;
     if (a.weights && !a.resume) {
         what = "reading the weights";
@@ -272,6 +275,11 @@ int cmd_train(int argc, char **argv)
             st = ws;
             what = "writing the weights";
         }
+        /* Remade with the whole run's speed; the trainer wrote one at its last checkpoint already. */
+        report.images_per_s = rep.images_per_s;
+        report.seconds = rep.seconds;
+        if (acl_report_write(a.out, net, rep.params, &report) != ACL_OK)
+            fprintf(stderr, "warning: the report in %s was not written: %s\n", a.out, acl_last_error());
     }
     if (st == ACL_OK) {
         printf("trained %s for %ld steps (%d epochs) in %.0f s: %.1f images/s, data wait %.1f s\n", net->name,
@@ -281,7 +289,8 @@ int cmd_train(int argc, char **argv)
         if (rep.evaluated && !strcmp(a.data, "fashion-mnist"))
             printf("%s the 85%% top-1 that the default job aims for on the Fashion-MNIST test set\n",
                    rep.top1 >= 0.85 ? "reached" : "below");
-        printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl, weights.safetensors, mean.npy\n", a.out);
+        printf("outputs in %s/: checkpoint.ckpt, metrics.jsonl, weights.safetensors, mean.npy, report.html, "
+               "conv1_filters.png\n", a.out);
     }
 out:;
     int too_many = 0;
