@@ -16,6 +16,7 @@ static const struct {
     {"model", cmd_model, "a model's layers, shapes, parameters and memory plan"},
     {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
+    {"prepare", cmd_prepare, "decode a dataset once into a file that training memory-maps"},
 };
 
 static void usage(FILE *f)
