@@ -2,7 +2,7 @@
  * per-image checksums, the same file whatever the thread count), the same batches and mean image as the folder for
  * the same seed, bad images skipped or too many of them stopping the run with nothing left behind, and damaged
  * files (truncated, wrong magic, wrong version, a header claiming more images than the file holds, corrupt tables
- * or pixels) refused with a message that says so. */
+ * or pixels) refused with a message that says so; an interrupted run leaves nothing behind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +84,7 @@ static struct acl_dataset *open_folder(const char *rel)
 static void prepare(const char *rel, const char *out, int s, int threads)
 {
     struct acl_dataset *ds = open_folder(rel);
-    struct acl_prepare_options opt = {s, threads, NULL, NULL};
+    struct acl_prepare_options opt = {.size = s, .threads = threads};
     struct acl_prepare_report rep;
     if (acl_prepare_write(ds, at(out), &opt, &rep) != ACL_OK)
         fail_msg("preparing %s: %s", rel, acl_last_error());
@@ -177,7 +177,7 @@ static void list_file_with_labels(void **state)
     struct acl_dataset *ds = NULL;
     assert_int_equal(acl_dataset_open_list(&ds, at("list.txt"), NULL), ACL_OK);
     assert_int_equal(acl_dataset_set_labels(ds, at("labels.txt")), ACL_OK);
-    struct acl_prepare_options opt = {32, 2, NULL, NULL};
+    struct acl_prepare_options opt = {.size = 32, .threads = 2};
     assert_int_equal(acl_prepare_write(ds, at("list.prep"), &opt, NULL), ACL_OK);
     acl_dataset_free(ds);
     assert_int_equal(acl_prepared_open(&ds, at("list.prep")), ACL_OK);
@@ -279,7 +279,7 @@ static void bad_images_skipped_or_stopping(void **state)
     write_text(at("g/b/junk.png"), "not a png at all");
     struct acl_dataset *ds = open_folder("g");
     assert_int_equal(acl_dataset_set_bad_policy(ds, 0.5, count_bad, NULL), ACL_OK);
-    struct acl_prepare_options opt = {16, 2, NULL, NULL};
+    struct acl_prepare_options opt = {.size = 16, .threads = 2};
     struct acl_prepare_report rep;
     bad_seen = 0;
     assert_int_equal(acl_prepare_write(ds, at("g.prep"), &opt, &rep), ACL_OK);
@@ -313,6 +313,17 @@ static void bad_images_skipped_or_stopping(void **state)
     acl_dataset_free(ds);
     assert_false(exists(at("none.prep")));
     assert_false(exists(at("none.prep.tmp")));
+
+    /* interrupted (Ctrl-C in the CLI): stopped after the first chunk, nothing left */
+    static volatile sig_atomic_t stop = 1;
+    ds = open_folder("g");
+    assert_int_equal(acl_dataset_set_bad_policy(ds, 0.5, NULL, NULL), ACL_OK);
+    opt.interrupt = &stop;
+    assert_int_equal(acl_prepare_write(ds, at("stop.prep"), &opt, &rep), ACL_ERR_INTERRUPTED);
+    assert_message_has("interrupted");
+    acl_dataset_free(ds);
+    assert_false(exists(at("stop.prep")));
+    assert_false(exists(at("stop.prep.tmp")));
 }
 
 /* ---- damaged files ----------------------------------------------------------------------------- */

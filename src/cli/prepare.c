@@ -1,5 +1,6 @@
 /* prepare.c: `alexnet-cl prepare`: decode a dataset once into a file that training memory-maps, and verify one. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,14 @@ static const char usage_text[] =
     "  --threads N       decoding threads (default: the number of CPUs)\n"
     "  --max-bad X       the fraction of images that may be bad (default 0.01)\n"
     "  --verify FILE     check every image of a prepared file against its checksum\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 struct args {
     const char *data, *out, *labels, *verify;
@@ -177,9 +186,11 @@ int cmd_prepare(int argc, char **argv)
     int size = a.size ? (int)a.size : ACL_PREPARED_DEFAULT_SIZE;
     fprintf(stderr, "preparing %s: %zu images in %d classes, to %dx%d on %ld threads, into %s\n", ds->name, ds->count,
             ds->num_classes, size, size, a.threads, out);
-    struct acl_prepare_options opt = {size, (int)a.threads, show_progress, &prog};
+    struct acl_prepare_options opt = {size, (int)a.threads, show_progress, &prog, &interrupted};
     struct acl_prepare_report rep;
+    signal(SIGINT, on_sigint); /* Ctrl-C stops after the current chunk and removes the temporary file */
     st = acl_prepare_write(ds, out, &opt, &rep);
+    signal(SIGINT, SIG_DFL);
     acl_dataset_free(ds);
     if (st != ACL_OK) {
         if (prog.tty)

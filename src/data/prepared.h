@@ -40,6 +40,7 @@
 #ifndef ACL_DATA_PREPARED_H
 #define ACL_DATA_PREPARED_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,9 @@ struct acl_prepare_options {
     /* Called on the calling thread after each chunk of images is written (may be NULL). */
     void (*progress)(void *user, size_t done, size_t total, size_t bad);
     void *user;
+    /* When set and *interrupt becomes non-zero (a signal handler), the run stops after the current chunk with
+     * ACL_ERR_INTERRUPTED and leaves nothing behind. */
+    const volatile sig_atomic_t *interrupt;
 };
 
 struct acl_prepare_report {

@@ -196,6 +196,11 @@ acl_status acl_prepare_write(struct acl_dataset *ds, const char *path, const str
         }
         if (opt && opt->progress)
             opt->progress(opt->user, first + c.n, ds->count, acl_dataset_bad_count(ds));
+        if (opt && opt->interrupt && *opt->interrupt) {
+            st = acl_fail(ACL_ERR_INTERRUPTED, "interrupted after %zu of %zu images; %s was not written", first + c.n,
+                          ds->count, path);
+            goto cleanup;
+        }
     }
     r.bad = acl_dataset_bad_count(ds);
     if (r.written == 0) {
