@@ -20,6 +20,7 @@ static const struct {
     {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
     {"report", cmd_report, "remake report.html and conv1_filters.png from a training output folder"},
+    {"prepare", cmd_prepare, "decode a dataset once into a file that training memory-maps"},
 };
 
 static void usage(FILE *f)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "data/idx.h"
+#include "data/prepared.h"
 #include "data/resize.h"
 #include "io/npy.h"
 #include "philox.h"
@@ -168,6 +169,38 @@ static void prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mni
     p->w = net->in_w;
 }
 
+/* A prepared file (data/prepared.h) holds images already preprocessed at its own size, which is then the base of both
+ * sets: a folder beside it is resized to that size too, since both share one mean image. */
+static acl_status fit_prepared(struct acl_sources *s, const struct acl_net *net)
+{
+    struct acl_sample_prep *t = &s->train_prep, *v = s->has_val ? &s->val_prep : NULL;
+    struct acl_sample_prep *pp[2] = {t, v};
+    for (int k = 0; k < 2; k++) {
+        struct acl_sample_prep *p = pp[k];
+        if (!p || !acl_dataset_is_prepared(p->ds))
+            continue;
+        if (p->ds->height != p->ds->width || p->ds->height < net->in_h || p->ds->width < net->in_w)
+            return acl_fail(ACL_ERR_ARGUMENT, "%s holds %dx%d images but the model %s takes %dx%d: prepare it again "
+                            "with --size %d", p->ds->name, p->ds->height, p->ds->width, net->name, net->in_h,
+                            net->in_w, net->in_h > net->in_w ? net->in_h : net->in_w);
+        if (p->ds->channels != t->channels)
+            return acl_fail(ACL_ERR_FORMAT, "%s has %d channels where %s has %d", p->ds->name, p->ds->channels,
+                            t->ds->name, t->channels);
+        p->resize = 0;
+        p->base = p->ds->height;
+    }
+    if (v && v->base != t->base) {
+        if (acl_dataset_is_prepared(v->ds) && acl_dataset_is_prepared(t->ds))
+            return acl_fail(ACL_ERR_FORMAT, "%s holds %dx%d images but %s %dx%d: prepare both with the same --size",
+                            v->ds->name, v->base, v->base, t->ds->name, t->base, t->base);
+        if (acl_dataset_is_prepared(v->ds))
+            return acl_fail(ACL_ERR_FORMAT, "%s holds %dx%d images, but the training images are used at %dx%d: "
+                            "prepare it with --size %d", v->ds->name, v->base, v->base, t->base, t->base, t->base);
+        v->base = t->base; /* a folder: resized to the prepared training set's size */
+    }
+    return ACL_OK;
+}
+
 /* The mean over the training set of the base x base images, in HWC. */
 static acl_status mean_image(struct acl_sources *s)
 {
@@ -183,6 +216,11 @@ static acl_status mean_image(struct acl_sources *s)
     }
     acl_status st = ACL_OK;
     size_t n = p->ds->count;
+    if (acl_dataset_is_prepared(p->ds)) { /* from the sums stored in the file: the same numbers, at once */
+        free(sum);
+        free(img);
+        return acl_prepared_mean(p->ds, s->mean);
+    }
     if (s->verbose)
         fprintf(stderr, "computing the mean image of %zu training images\n", n);
     for (size_t i = 0; i < n; i++) {
@@ -201,8 +239,8 @@ cleanup:
 
 acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
 {
-    int mnist = s->train_ds->root == NULL; /* in-memory images: IDX */
-    int channels = mnist ? 1 : 3;
+    int mnist = s->train_ds->root == NULL && !acl_dataset_is_prepared(s->train_ds); /* in-memory images: IDX */
+    int channels = mnist ? 1 : acl_dataset_is_prepared(s->train_ds) ? s->train_ds->channels : 3;
     if (mnist && (net->in_h != 28 || net->in_w != 28))
         return acl_fail(ACL_ERR_ARGUMENT, "Fashion-MNIST images are 28x28 but the model %s takes %dx%d (use --model "
                         "mini)", net->name, net->in_h, net->in_w);
@@ -211,14 +249,17 @@ acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
     if (channels == 3 && net->in_c == 1)
         return acl_fail(ACL_ERR_ARGUMENT, "the model takes gray images but the data is RGB");
     prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
-    acl_status st = mean_image(s);
+    if (s->has_val)
+        prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
+    acl_status st = fit_prepared(s, net);
+    if (st == ACL_OK)
+        st = mean_image(s);
     if (st != ACL_OK)
         return st;
     s->train_prep.mean = s->mean;
     s->train = (struct acl_source){(int)s->train_ds->count, s->train_ds->num_classes, net->in_c, net->in_h, net->in_w,
                                    &s->train_prep, prep_get, NULL};
     if (s->has_val) {
-        prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
         s->val_prep.mean = s->mean;
         s->val = (struct acl_source){(int)s->val_ds->count, s->val_ds->num_classes, net->in_c, net->in_h, net->in_w,
                                      &s->val_prep, prep_get, NULL};
