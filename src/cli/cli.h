@@ -11,6 +11,8 @@ int cmd_selftest(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1. */
 int cli_error(acl_status st, const char *what);

@@ -16,6 +16,8 @@ static const struct {
     {"model", cmd_model, "a model's layers, shapes, parameters and memory plan"},
     {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
+    {"eval", cmd_eval, "top-1 and top-5 of weights on a dataset, centre crop or ten crops"},
+    {"classify", cmd_classify, "the five most likely classes of each image"},
 };
 
 static void usage(FILE *f)

@@ -7,12 +7,31 @@
 
 #include "io/safetensors.h"
 #include "runtime/error.h"
+#include "train/meta.h"
 
 acl_status acl_weights_save(const struct acl_net *net, const float *params, const char *path)
 {
+    return acl_weights_save_meta(net, params, path, NULL);
+}
+
+acl_status acl_weights_save_meta(const struct acl_net *net, const float *params, const char *path,
+                                 const struct acl_weights_meta *meta)
+{
+    char **extra = NULL;
+    int n_extra = 0;
+    if (meta) {
+        acl_status st = acl_meta_encode(meta, &extra, &n_extra);
+        if (st != ACL_OK)
+            return st;
+    }
     struct acl_st_tensor *t = calloc((size_t)net->n_tensors, sizeof *t);
-    if (!t)
+    const char **kv = calloc(2 * (size_t)(3 + n_extra), sizeof *kv);
+    if (!t || !kv) {
+        free(t);
+        free(kv);
+        acl_meta_kv_free(extra, n_extra);
         return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    }
     for (int i = 0; i < net->n_tensors; i++) {
         const struct acl_tensor_desc *d = &net->tensors[i];
         t[i].name = d->name;
@@ -22,9 +41,14 @@ acl_status acl_weights_save(const struct acl_net *net, const float *params, cons
             t[i].shape[k] = d->dims[k];
         t[i].data = params + d->offset;
     }
-    const char *meta[] = {"format", "pt", "producer", "alexnet-cl " ACL_VERSION_STRING, "model", net->name};
-    acl_status st = acl_st_write(path, t, net->n_tensors, meta, 3);
+    const char *base[] = {"format", "pt", "producer", "alexnet-cl " ACL_VERSION_STRING, "model", net->name};
+    memcpy(kv, base, sizeof base);
+    for (int i = 0; i < 2 * n_extra; i++)
+        kv[6 + i] = extra[i];
+    acl_status st = acl_st_write(path, t, net->n_tensors, kv, 3 + n_extra);
     free(t);
+    free(kv);
+    acl_meta_kv_free(extra, n_extra);
     return st;
 }
 

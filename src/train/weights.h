@@ -6,6 +6,10 @@
 #include "net/net.h"
 
 acl_status acl_weights_save(const struct acl_net *net, const float *params, const char *path);
+struct acl_weights_meta;
+/* The same with what meta.h describes in the file's metadata (meta NULL: none). */
+acl_status acl_weights_save_meta(const struct acl_net *net, const float *params, const char *path,
+                                 const struct acl_weights_meta *meta);
 
 /* Fills params from path. Every tensor of the net must be there with its shape, except that when only the
  * last layer's shapes differ (another number of classes) and allow_new_head is set, that layer is left as
