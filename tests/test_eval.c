@@ -257,7 +257,7 @@ static void metadata_round_trip(void **state)
     acl_meta_free(&r);
     assert_int_equal(acl_meta_read(path, &r), ACL_OK);
     assert_true(!r.description && !r.class_names && !r.mean && r.pixel_scale == 0 && !r.lighting);
-    assert_int_equal(acl_meta_net(NULL, path, &r, &back), ACL_ERR_ARGUMENT);
+    assert_int_equal(acl_weights_meta_net(NULL, path, &r, &back), ACL_ERR_ARGUMENT);
     assert_non_null(strstr(acl_last_error(), "--model"));
     acl_meta_free(&r);
     unlink(path);

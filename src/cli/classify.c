@@ -8,6 +8,7 @@
 #include "runtime/engine.h"
 #include "runtime/error.h"
 #include "train/eval.h"
+#include "train/weights.h"
 
 #define TOP 5
 

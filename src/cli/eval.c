@@ -9,6 +9,7 @@
 #include "runtime/engine.h"
 #include "runtime/error.h"
 #include "train/eval.h"
+#include "train/weights.h"
 
 static const char usage_text[] =
     "usage: alexnet-cl eval --weights FILE --data DIR|fashion-mnist [options]\n\n"

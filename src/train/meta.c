@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/dataset.h"
+#include "data/dataset.h" /* ACL_MAX_CLASSES */
 #include "io/bytes.h"
 #include "io/json.h"
 #include "io/npy.h"
 #include "runtime/error.h"
-#include "train/weights.h"
 
 #define KEY_DESCRIPTION "alexnet_cl.description"
 #define KEY_CLASSES "alexnet_cl.classes"
@@ -349,63 +348,6 @@ void acl_meta_free(struct acl_weights_meta *m)
     free(m->model);
     free(m->mean);
     memset(m, 0, sizeof *m);
-}
-
-/* ---- the net ----------------------------------------------------------------------------------- */
-
-acl_status acl_meta_net(const char *model, const char *path, const struct acl_weights_meta *m, struct acl_net **net)
-{
-    *net = NULL;
-    if (model)
-        return acl_weights_net(model, path, net);
-    if (!m->description)
-        return acl_fail(ACL_ERR_ARGUMENT, "%s does not say which model it holds (no %s in its metadata: not written "
-                        "by alexnet-cl train): give --model", path, KEY_DESCRIPTION);
-    char source[4200];
-    snprintf(source, sizeof source, "%s (its %s)", path, KEY_DESCRIPTION);
-    struct acl_net *probe = NULL;
-    struct acl_st_file *f = NULL;
-    struct acl_st_info info;
-    acl_status st = acl_net_parse(m->description, source, 1, &probe);
-    if (st != ACL_OK)
-        return st;
-    const char *bias = probe->tensors[probe->layers[probe->n_layers - 1].bias].name;
-    st = acl_st_open(path, &f);
-    if (st == ACL_OK && (st = acl_st_find(f, bias, &info)) != ACL_OK)
-        st = acl_fail(ACL_ERR_FORMAT, "%s has no tensor %s although its description names it", path, bias);
-    if (st == ACL_OK && (info.ndim != 1 || info.shape[0] < 1 || info.shape[0] > ACL_MAX_CLASSES))
-        st = acl_fail(ACL_ERR_FORMAT, "%s: tensor %s is not a vector of class biases", path, bias);
-    if (st == ACL_OK)
-        st = acl_net_parse(m->description, source, (int)info.shape[0], net);
-    acl_st_close(f);
-    acl_net_free(probe);
-    return st;
-}
-
-acl_status acl_weights_open_model(const char *path, const char *model, struct acl_weights_meta *m,
-                                  struct acl_net **net, float **params)
-{
-    *net = NULL;
-    *params = NULL;
-    acl_status st = acl_meta_read(path, m);
-    if (st != ACL_OK)
-        return st;
-    int new_head = 0;
-    ACL_TRY(acl_meta_net(model, path, m, net));
-    if (!(*params = malloc((*net)->param_count * sizeof **params))) {
-        st = acl_fail(ACL_ERR_MEMORY, "out of host memory for %zu parameters", (*net)->param_count);
-        goto cleanup;
-    }
-    ACL_TRY(acl_weights_load(*net, path, 0, *params, &new_head));
-cleanup:
-    if (st != ACL_OK) {
-        free(*params);
-        *params = NULL;
-        acl_net_free(*net);
-        *net = NULL;
-        acl_meta_free(m);
-    }
-    return st;
 }
 
 acl_status acl_meta_mean_from_npy(struct acl_weights_meta *m, const char *path)

@@ -17,7 +17,6 @@
 #define ACL_TRAIN_META_H
 
 #include "io/safetensors.h"
-#include "net/net.h"
 #include "train/lighting.h"
 
 #define ACL_META_MAX_MEAN_FLOATS ((size_t)1 << 26) /* 4096 x 4096 x 3 and then some */
@@ -45,15 +44,7 @@ acl_status acl_meta_decode(const struct acl_st_file *f, const char *name, struct
 acl_status acl_meta_read(const char *path, struct acl_weights_meta *m);
 void acl_meta_free(struct acl_weights_meta *m);
 
-/* The net that the weights at path hold, with as many classes as its last layer's bias has outputs: from model
- * (a preset name or a description file) when it is not NULL, else from the description in m. Without either,
- * ACL_ERR_ARGUMENT asking for --model. */
-acl_status acl_meta_net(const char *model, const char *path, const struct acl_weights_meta *m, struct acl_net **net);
 
-/* Everything a weights file gives: its metadata, its net (acl_meta_net, model may be NULL) and its parameters
- * (malloc'd, *params). On failure nothing is left to free. */
-acl_status acl_weights_open_model(const char *path, const char *model, struct acl_weights_meta *m,
-                                  struct acl_net **net, float **params);
 /* Replaces m's mean image with a .npy file's (H x W x C, C 1 or 3, values in 0..255, as `train` writes mean.npy). */
 acl_status acl_meta_mean_from_npy(struct acl_weights_meta *m, const char *path);
 
