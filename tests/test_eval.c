@@ -338,8 +338,10 @@ static void classification_preprocessing(void **state)
     acl_rand_fill(&seed, mean3, 108, 0, 255);
     acl_rand_fill(&seed, mean1, 36, 0, 255);
     struct acl_net *rgb = NULL, *gray = NULL;
-    assert_int_equal(acl_net_parse("input channels=3 height=4 width=4\nfc name=f out=classes\n", "rgb", 3, &rgb), ACL_OK);
-    assert_int_equal(acl_net_parse("input channels=1 height=4 width=4\nfc name=f out=classes\n", "g", 3, &gray), ACL_OK);
+    assert_int_equal(acl_net_parse("input channels=3 height=4 width=4\nfc name=f out=classes\n", "rgb", 3, &rgb),
+                     ACL_OK);
+    assert_int_equal(acl_net_parse("input channels=1 height=4 width=4\nfc name=f out=classes\n", "g", 3, &gray),
+                     ACL_OK);
     struct acl_weights_meta m = {.mean = mean3, .mean_h = 6, .mean_w = 6, .mean_c = 3, .pixel_scale = 0.5f};
     struct acl_sample_prep p;
     assert_int_equal(acl_classify_prep(&p, rgb, &m, "w"), ACL_OK);

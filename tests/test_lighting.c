@@ -180,12 +180,15 @@ static void alphas_are_reproducible_normal_draws(void **state)
     }
     assert_true(fabs(cross / N) < 0.0003); /* independent: E[a0 a2] = 0, standard error 0.00007 */
 
-    struct acl_lighting l = {{0.2f, 0.02f, 0.004f}, {{0.58f, 0.58f, 0.57f}, {-0.7f, 0.01f, 0.71f}, {0.4f, -0.81f, 0.42f}}};
+    struct acl_lighting l = {{0.2f, 0.02f, 0.004f},
+                             {{0.58f, 0.58f, 0.57f}, {-0.7f, 0.01f, 0.71f}, {0.4f, -0.81f, 0.42f}}};
     float off[3];
     acl_lighting_offset(&l, 9, 0, 5, off);
     acl_lighting_alphas(9, 0, 5, a);
     for (int c = 0; c < 3; c++) {
-        double want = 255 * (a[0] * 0.2f * l.eigvec[0][c] + a[1] * 0.02f * l.eigvec[1][c] + a[2] * 0.004f * l.eigvec[2][c]);
+        double want = 0;
+        for (int k = 0; k < 3; k++)
+            want += 255 * a[k] * l.eigval[k] * l.eigvec[k][c];
         assert_true(fabs(off[c] - want) < 1e-4);
     }
 }

@@ -173,8 +173,8 @@ int cmd_classify(int argc, char **argv)
             if (is != ACL_OK) { /* the decoder's messages start with the path already */
                 const char *msg = acl_last_error();
                 int named = !strncmp(msg, a.images[next], strlen(a.images[next]));
-                fprintf(stderr, "alexnet-cl classify: skipping %s%s%s\n", named ? "" : a.images[next], named ? "" : ": ",
-                        msg);
+                fprintf(stderr, "alexnet-cl classify: skipping %s%s%s\n", named ? "" : a.images[next],
+                        named ? "" : ": ", msg);
                 bad++;
                 continue;
             }

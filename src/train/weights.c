@@ -122,7 +122,8 @@ acl_status acl_weights_net(const char *model, const char *path, struct acl_net *
 
 /* ---- the net ----------------------------------------------------------------------------------- */
 
-acl_status acl_weights_meta_net(const char *model, const char *path, const struct acl_weights_meta *m, struct acl_net **net)
+acl_status acl_weights_meta_net(const char *model, const char *path, const struct acl_weights_meta *m,
+                                struct acl_net **net)
 {
     *net = NULL;
     if (model)

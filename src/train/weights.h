@@ -24,7 +24,8 @@ acl_status acl_weights_net(const char *model, const char *path, struct acl_net *
 /* The net that the weights at path hold, with as many classes as its last layer's bias has outputs: from model
  * (a preset name or a description file) when it is not NULL, else from the description in m. Without either,
  * ACL_ERR_ARGUMENT asking for --model. */
-acl_status acl_weights_meta_net(const char *model, const char *path, const struct acl_weights_meta *m, struct acl_net **net);
+acl_status acl_weights_meta_net(const char *model, const char *path, const struct acl_weights_meta *m,
+                                struct acl_net **net);
 /* Everything a weights file gives: its metadata, its net (acl_weights_meta_net, model may be NULL) and its parameters
  * (malloc'd, *params). On failure nothing is left to free. */
 acl_status acl_weights_open_model(const char *path, const char *model, struct acl_weights_meta *m,
