@@ -12,7 +12,8 @@
  *   alexnet_cl.pixel_scale   the model's input is (pixel - mean) * pixel_scale ("1", or 1/255 for Fashion-MNIST)
  *   alexnet_cl.lighting      12 numbers: the 3 eigenvalues, then the 3 eigenvectors (r g b each), of lighting.h
  * Floats are written with 9 significant digits, which read back to the same float. A value that is present but
- * malformed is refused (ACL_ERR_FORMAT naming the file and the key), never half-used. */
+ * malformed is refused (ACL_ERR_FORMAT naming the file and the key), never half-used. Opening the model a weights
+ * file holds (its net from this description, its parameters) is weights.h's. */
 #ifndef ACL_TRAIN_META_H
 #define ACL_TRAIN_META_H
 
@@ -43,7 +44,6 @@ acl_status acl_meta_decode(const struct acl_st_file *f, const char *name, struct
 /* The same from a file. */
 acl_status acl_meta_read(const char *path, struct acl_weights_meta *m);
 void acl_meta_free(struct acl_weights_meta *m);
-
 
 /* Replaces m's mean image with a .npy file's (H x W x C, C 1 or 3, values in 0..255, as `train` writes mean.npy). */
 acl_status acl_meta_mean_from_npy(struct acl_weights_meta *m, const char *path);
