@@ -20,7 +20,7 @@ mkdir -p "$out"
 # The readers and what they need from the library, compiled into each target (no OpenCL at run time).
 lib=(src/io/*.c src/runtime/error.c)
 flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -Isrc
+       -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -Isrc -Icl
        -Wall -Wextra -Werror -Wno-unused-parameter)
 
 for t in "${targets[@]}"; do

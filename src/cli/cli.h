@@ -13,6 +13,8 @@ int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1; ACL_ERR_NO_DEVICE on a machine that has
  * devices is a wrong --device argument: "alexnet-cl: --device: ..." and EXIT_USAGE. */

@@ -21,6 +21,8 @@ static const struct {
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
     {"report", cmd_report, "remake report.html and conv1_filters.png from a training output folder"},
     {"prepare", cmd_prepare, "decode a dataset once into a file that training memory-maps"},
+    {"eval", cmd_eval, "top-1 and top-5 of weights on a dataset, centre crop or ten crops"},
+    {"classify", cmd_classify, "the five most likely classes of each image"},
 };
 
 static void usage(FILE *f)

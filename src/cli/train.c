@@ -48,6 +48,7 @@ static const char usage_text[] =
     "                      too large): each is skipped and named; past F the run stops (default 0.01)\n"
     "  --weights FILE      start from a safetensors file (fine-tuning; a last layer of another class count\n"
     "                      is re-initialized)\n"
+    "  --no-lighting       no PCA colour lighting (the paper's, on by default for RGB images)\n"
     "  -v                  more detail (start-up, memory plan)\n\n"
     "Ctrl-C saves a checkpoint and stops; --resume continues from it.\n";
 
@@ -55,7 +56,7 @@ struct args {
     const char *model, *data, *val, *device, *out, *resume, *init, *policy, *weights;
     long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
     double lr, momentum, wd, max_bad;
-    int verbose, epochs_set;
+    int verbose, epochs_set, no_lighting;
     const char *resumed_conflict; /* an option that a resumed run would ignore */
 };
 
@@ -92,6 +93,9 @@ static int parse(int argc, char **argv, struct args *a)
             return -1;
         } else if (!strcmp(o, "-v")) {
             a->verbose++;
+            takes = 0;
+        } else if (!strcmp(o, "--no-lighting")) {
+            a->no_lighting = 1;
             takes = 0;
         } else if (!known(o)) {
             return cli_usage_error("train", "unknown argument \"%s\"", o);
@@ -218,6 +222,7 @@ int cmd_train(int argc, char **argv)
     if (st != ACL_OK)
         goto out;
     what = "reading the data"; /* the mean image reads every training image */
+    data.no_lighting = a.no_lighting;
     st = acl_sources_fit(&data, net);
     if (st != ACL_OK)
         goto out;
@@ -268,10 +273,9 @@ int cmd_train(int argc, char **argv)
     what = "training";
     st = acl_train(c, net, text, &data.train, data.has_val ? &data.val : NULL, &cfg, &rep);
     signal(SIGINT, SIG_DFL);
-    free(text);
     free(initial);
     if (st == ACL_OK || st == ACL_ERR_INTERRUPTED) {
-        acl_status ws = acl_sources_save_outputs(&data, net, a.out, rep.params);
+        acl_status ws = acl_sources_save_outputs(&data, net, text, a.out, rep.params);
         if (ws != ACL_OK && st == ACL_OK) {
             st = ws;
             what = "writing the weights";
@@ -282,6 +286,7 @@ int cmd_train(int argc, char **argv)
         if (acl_report_write(a.out, net, rep.params, &report) != ACL_OK)
             fprintf(stderr, "warning: the report in %s was not written: %s\n", a.out, acl_last_error());
     }
+    free(text);
     if (st == ACL_OK) {
         printf("trained %s for %ld steps (%d epochs) in %.0f s: %.1f images/s, data wait %.1f s\n", net->name,
                rep.steps, rep.epochs, rep.seconds, rep.images_per_s, rep.data_wait_s);

@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "philox.h"
 #include "runtime/error.h"
+#include "train/meta.h"
 #include "train/weights.h"
 
 #define PREP_STREAM 0xa5a5000000000000ULL /* augmentation draws on its own Philox stream */
@@ -24,8 +25,7 @@ static void report_bad(const char *message, void *user)
             ds->name);
 }
 
-/* Sample i as a base x base x channels image (the next good one when i is bad). */
-static acl_status load_base(const struct acl_sample_prep *p, int i, uint8_t *base_img, int *label)
+acl_status acl_sample_load_base(const struct acl_sample_prep *p, int i, uint8_t *base_img, int *label)
 {
     acl_status st = ACL_OK;
     size_t n = p->ds->count;
@@ -64,29 +64,46 @@ static acl_status prep_get(void *impl, int index, int train, uint64_t seed, uint
     uint8_t *img = malloc(bytes);
     if (!img)
         return acl_fail(ACL_ERR_MEMORY, "out of host memory");
-    acl_status st = load_base(p, index, img, label);
+    acl_status st = acl_sample_load_base(p, index, img, label);
     if (st != ACL_OK) {
         free(img);
         return st;
     }
     int top = (p->base - p->h) / 2, left = (p->base - p->w) / 2, flip = 0;
+    float light[3], *offset = NULL;
     if (train) {
         uint64_t stream = PREP_STREAM | epoch;
         top = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index) % (uint32_t)(p->base - p->h + 1));
         left = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 1) % (uint32_t)(p->base - p->w + 1));
         flip = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 2) & 1);
+        if (p->lighting && p->channels == 3) {
+            acl_lighting_offset(p->lighting, seed, epoch, (uint64_t)index, light);
+            offset = light;
+        }
     }
+    acl_sample_crop(p, img, top, left, flip, offset, out);
+    free(img);
+    return ACL_OK;
+}
+
+void acl_sample_crop(const struct acl_sample_prep *p, const uint8_t *img, int top, int left, int flip,
+                     const float *offset, float *out)
+{
     for (int c = 0; c < p->c; c++) {
         int sc = p->channels == 1 ? 0 : c; /* a gray image feeds every channel of an RGB model */
+        float add = offset ? offset[sc] : 0.0f;
         for (int y = 0; y < p->h; y++)
             for (int x = 0; x < p->w; x++) {
                 int sx = left + (flip ? p->w - 1 - x : x);
                 size_t at = ((size_t)(top + y) * p->base + (size_t)sx) * p->channels + (size_t)sc;
-                out[((size_t)c * p->h + y) * p->w + x] = ((float)img[at] - p->mean[at]) * p->scale;
+                out[((size_t)c * p->h + y) * p->w + x] = ((float)img[at] + add - p->mean[at]) * p->scale;
             }
     }
-    free(img);
-    return ACL_OK;
+}
+
+struct acl_source acl_sample_source(struct acl_sample_prep *p, int classes)
+{
+    return (struct acl_source){(int)p->ds->count, classes, p->c, p->h, p->w, p, prep_get, NULL};
 }
 
 static acl_status open_set(const char *spec, const char *split, int verbose, struct acl_dataset **out)
@@ -152,9 +169,10 @@ acl_status acl_sources_set_max_bad(struct acl_sources *s, double fraction)
     return st;
 }
 
-static void prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mnist, int channels,
-                      const struct acl_net *net)
+void acl_sample_prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mnist, int channels,
+                          const struct acl_net *net)
 {
+    memset(p, 0, sizeof *p);
     p->ds = ds;
     p->resize = !mnist;
     p->base = mnist ? net->in_h : 256;
@@ -201,7 +219,8 @@ static acl_status fit_prepared(struct acl_sources *s, const struct acl_net *net)
     return ACL_OK;
 }
 
-/* The mean over the training set of the base x base images, in HWC. */
+/* The mean over the training set of the base x base images, in HWC, and for RGB images the moments of their
+ * pixels that PCA lighting needs. */
 static acl_status mean_image(struct acl_sources *s)
 {
     struct acl_sample_prep *p = &s->train_prep;
@@ -216,21 +235,34 @@ static acl_status mean_image(struct acl_sources *s)
     }
     acl_status st = ACL_OK;
     size_t n = p->ds->count;
-    if (acl_dataset_is_prepared(p->ds)) { /* from the sums stored in the file: the same numbers, at once */
+    struct acl_rgb_moments moments = {0};
+    if (acl_dataset_is_prepared(p->ds)) { /* the mean from the sums stored in the file: the same numbers, at once */
+        st = acl_prepared_mean(p->ds, s->mean);
+        for (size_t i = 0; st == ACL_OK && p->channels == 3 && i < n; i++) {
+            int label; /* the lighting's moments still need one pass, over memory-mapped pixels */
+            st = acl_sample_load_base(p, (int)i, img, &label);
+            if (st == ACL_OK)
+                acl_rgb_moments_add(&moments, img, px / 3);
+        }
+        if (st == ACL_OK)
+            acl_lighting_from_moments(&moments, &s->lighting);
         free(sum);
         free(img);
-        return acl_prepared_mean(p->ds, s->mean);
+        return st;
     }
     if (s->verbose)
         fprintf(stderr, "computing the mean image of %zu training images\n", n);
     for (size_t i = 0; i < n; i++) {
         int label;
-        ACL_TRY(load_base(p, (int)i, img, &label));
+        ACL_TRY(acl_sample_load_base(p, (int)i, img, &label));
         for (size_t k = 0; k < px; k++)
             sum[k] += img[k];
+        if (p->channels == 3)
+            acl_rgb_moments_add(&moments, img, px / 3);
     }
     for (size_t k = 0; k < px; k++)
         s->mean[k] = (float)(sum[k] / (double)n);
+    acl_lighting_from_moments(&moments, &s->lighting);
 cleanup:
     free(sum);
     free(img);
@@ -248,36 +280,50 @@ acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
         return acl_fail(ACL_ERR_ARGUMENT, "the model takes %d input channels; images give 1 or 3", net->in_c);
     if (channels == 3 && net->in_c == 1)
         return acl_fail(ACL_ERR_ARGUMENT, "the model takes gray images but the data is RGB");
-    prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
+    acl_sample_prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
     if (s->has_val)
-        prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
+        acl_sample_prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
     acl_status st = fit_prepared(s, net);
     if (st == ACL_OK)
         st = mean_image(s);
     if (st != ACL_OK)
         return st;
     s->train_prep.mean = s->mean;
-    s->train = (struct acl_source){(int)s->train_ds->count, s->train_ds->num_classes, net->in_c, net->in_h, net->in_w,
-                                   &s->train_prep, prep_get, NULL};
+    /* The paper's lighting is a colour augmentation: gray images (Fashion-MNIST) have no colour to shift. */
+    if (channels == 3 && !s->no_lighting)
+        s->train_prep.lighting = &s->lighting;
+    if (s->verbose) {
+        const struct acl_lighting *l = &s->lighting;
+        if (s->train_prep.lighting)
+            fprintf(stderr, "PCA lighting: eigenvalues %.3g %.3g %.3g of the RGB covariance (pixels in [0, 1]), "
+                    "alpha ~ N(0, %g)\n", l->eigval[0], l->eigval[1], l->eigval[2], ACL_LIGHTING_SIGMA);
+        else
+            fprintf(stderr, "PCA lighting: off (%s)\n", channels == 3 ? "--no-lighting" : "the images are gray");
+    }
+    s->train = acl_sample_source(&s->train_prep, s->train_ds->num_classes);
     if (s->has_val) {
         s->val_prep.mean = s->mean;
-        s->val = (struct acl_source){(int)s->val_ds->count, s->val_ds->num_classes, net->in_c, net->in_h, net->in_w,
-                                     &s->val_prep, prep_get, NULL};
+        s->val = acl_sample_source(&s->val_prep, s->val_ds->num_classes);
     }
     return ACL_OK;
 }
 
-acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *out_dir,
-                                    const float *params)
+acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *model_text,
+                                    const char *out_dir, const float *params)
 {
     char path[4200];
     acl_status st = ACL_OK;
+    const struct acl_sample_prep *p = &s->train_prep;
     if (params) {
+        /* what eval and classify need besides the tensors travels in the metadata: the file stands alone */
+        struct acl_weights_meta meta = {
+            .description = (char *)model_text, .class_names = s->train_ds->class_names,
+            .n_classes = s->train_ds->num_classes, .mean = s->mean, .mean_h = p->base, .mean_w = p->base,
+            .mean_c = p->channels, .pixel_scale = p->scale, .lighting = p->lighting};
         snprintf(path, sizeof path, "%s/weights.safetensors", out_dir);
-        ACL_TRY(acl_weights_save(net, params, path));
+        ACL_TRY(acl_weights_save_meta(net, params, path, &meta));
     }
     if (s->mean) { /* the preprocessing the weights expect: pixel - mean (HWC, 0..255) */
-        const struct acl_sample_prep *p = &s->train_prep;
         int64_t shape[3] = {p->base, p->base, p->channels};
         snprintf(path, sizeof path, "%s/mean.npy", out_dir);
         ACL_TRY(acl_npy_write(path, s->mean, 3, shape));
