@@ -16,8 +16,8 @@ static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "bench_kernels: %s\n", msg);
-    fprintf(stderr, "usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] [--shapes paper|mini] "
-                    "[--json FILE]\n");
+    fprintf(stderr, "usage: bench_kernels [--device N|NAME] [--batch N] [--reps N] [--only PREFIX] "
+                    "[--shapes paper|mini] [--json FILE]\n");
     return 2;
 }
 

@@ -20,12 +20,18 @@ static acl_status enqueue_conv(struct acl_ctx *c, void *arg)
 {
     struct conv_arg *a = arg;
     switch (a->which) {
-    case 0: return conv_forward(c, V(a->y), V(a->x), V(a->w), V(a->b), V(a->ws), a->ws_floats, CONV_ALGO_DIRECT, &a->s, NULL);
-    case 1: return conv_forward(c, V(a->y), V(a->x), V(a->w), V(a->b), V(a->ws), a->ws_floats, CONV_ALGO_IM2COL, &a->s, NULL);
-    case 2: return conv_backward_data(c, V(a->dx), V(a->dy), V(a->w), V(a->ws), a->ws_floats, CONV_ALGO_DIRECT, &a->s, NULL);
-    case 3: return conv_backward_data(c, V(a->dx), V(a->dy), V(a->w), V(a->ws), a->ws_floats, CONV_ALGO_IM2COL, &a->s, NULL);
-    case 4: return conv_backward_weights(c, V(a->dw), V(a->db), V(a->dy), V(a->x), V(a->ws), a->ws_floats, CONV_ALGO_DIRECT, &a->s, NULL);
-    default: return conv_backward_weights(c, V(a->dw), V(a->db), V(a->dy), V(a->x), V(a->ws), a->ws_floats, CONV_ALGO_IM2COL, &a->s, NULL);
+    case 0: return conv_forward(c, V(a->y), V(a->x), V(a->w), V(a->b), V(a->ws), a->ws_floats, CONV_ALGO_DIRECT,
+                                &a->s, NULL);
+    case 1: return conv_forward(c, V(a->y), V(a->x), V(a->w), V(a->b), V(a->ws), a->ws_floats, CONV_ALGO_IM2COL,
+                                &a->s, NULL);
+    case 2: return conv_backward_data(c, V(a->dx), V(a->dy), V(a->w), V(a->ws), a->ws_floats, CONV_ALGO_DIRECT,
+                                      &a->s, NULL);
+    case 3: return conv_backward_data(c, V(a->dx), V(a->dy), V(a->w), V(a->ws), a->ws_floats, CONV_ALGO_IM2COL,
+                                      &a->s, NULL);
+    case 4: return conv_backward_weights(c, V(a->dw), V(a->db), V(a->dy), V(a->x), V(a->ws), a->ws_floats,
+                                         CONV_ALGO_DIRECT, &a->s, NULL);
+    default: return conv_backward_weights(c, V(a->dw), V(a->db), V(a->dy), V(a->x), V(a->ws), a->ws_floats,
+                                          CONV_ALGO_IM2COL, &a->s, NULL);
     }
 }
 
@@ -77,7 +83,7 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
             if (a.which == 2 && s->stride != 1)
                 continue; /* the direct backward data takes stride 1 only */
             /* bytes: the tensors each pass must read and write once, however it tiles them */
-            double bytes = a.which < 2 ? 4 * (in + wn + out) : a.which < 4 ? 4 * (out + wn + in) : 4 * (out + in + 2 * wn);
+            double bytes = a.which < 4 ? 4 * (in + wn + out) : 4 * (out + in + 2 * wn);
             struct bench_item item = {"", "", 2 * macs, bytes, enqueue_conv, &a};
             snprintf(item.kernel, sizeof item.kernel, "%s", names[a.which]);
             snprintf(item.shape, sizeof item.shape, "%s N%d %dx%dx%d K%d %dx%d/%d g%d", layers[l].layer, s->n, s->c,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/fuzz_*.c with clang (AddressSanitizer and UndefinedBehaviorSanitizer)
 # and runs each over its seed corpus fuzz/corpus/<target>/ for a while; fails on any crash, leak or trap.
-# Usage: scripts/fuzz.sh [SECONDS per target, default 30] [TARGET...]   (targets: safetensors npy)
+# Usage: scripts/fuzz.sh [SECONDS per target, default 30] [TARGET...]   (targets: fuzz/fuzz_TARGET.c; default all)
 # New inputs the fuzzer finds go to build-fuzz/corpus/<target>/ (the committed seeds stay as they are);
 # a crashing input is saved as build-fuzz/crash-<target>-*, to replay with build-fuzz/fuzz_<target> FILE.
 set -euo pipefail
@@ -20,7 +20,7 @@ mkdir -p "$out"
 # The readers and what they need from the library, compiled into each target (no OpenCL at run time).
 lib=(src/io/*.c src/runtime/error.c)
 flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -Isrc
+       -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -Isrc -Icl
        -Wall -Wextra -Werror -Wno-unused-parameter)
 
 for t in "${targets[@]}"; do

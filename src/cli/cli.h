@@ -11,11 +11,18 @@ int cmd_selftest(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
-/* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1. */
+/* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1; ACL_ERR_NO_DEVICE on a machine that has
+ * devices is a wrong --device argument: "alexnet-cl: --device: ..." and EXIT_USAGE. */
 int cli_error(acl_status st, const char *what);
 /* Prints "alexnet-cl <cmd>: <msg>" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A --model value that is neither a preset nor an existing file: a usage message, EXIT_USAGE; else 0. */
+int cli_check_model(const char *cmd, const char *model);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out);
 

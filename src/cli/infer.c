@@ -40,6 +40,8 @@ int cmd_infer(int argc, char **argv)
     }
     if (!model || !weights || !input || !output)
         return cli_usage_error("infer", "--model, --weights, --input and --output are all needed");
+    if (cli_check_model("infer", model))
+        return EXIT_USAGE;
     struct acl_net *net = NULL;
     struct acl_npy_array x = {0};
     acl_engine *e = NULL;

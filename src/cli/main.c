@@ -1,10 +1,13 @@
 /* main.c: `alexnet-cl`, dispatching to one file per subcommand. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "net/net.h"
 
 static const struct {
     const char *name;
@@ -16,6 +19,10 @@ static const struct {
     {"model", cmd_model, "a model's layers, shapes, parameters and memory plan"},
     {"infer", cmd_infer, "logits of preprocessed float32 tensors from a .npy file"},
     {"train", cmd_train, "train a model (default: the mini preset on Fashion-MNIST)"},
+    {"report", cmd_report, "remake report.html and conv1_filters.png from a training output folder"},
+    {"prepare", cmd_prepare, "decode a dataset once into a file that training memory-maps"},
+    {"eval", cmd_eval, "top-1 and top-5 of weights on a dataset, centre crop or ten crops"},
+    {"classify", cmd_classify, "the five most likely classes of each image"},
 };
 
 static void usage(FILE *f)
@@ -30,8 +37,34 @@ static void usage(FILE *f)
 
 int cli_error(acl_status st, const char *what)
 {
-    fprintf(stderr, "alexnet-cl: %s: %s\n", what, acl_last_error()[0] ? acl_last_error() : acl_status_name(st));
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", acl_last_error()[0] ? acl_last_error() : acl_status_name(st));
+    /* No such device: a wrong --device argument (known only once the devices are listed) when there are devices,
+     * else a machine without any. */
+    if (st == ACL_ERR_NO_DEVICE) {
+        acl_device_info *devs = NULL;
+        size_t n = 0;
+        int some = acl_list_devices(&devs, &n) == ACL_OK && n > 0;
+        free(devs);
+        if (some) {
+            fprintf(stderr, "alexnet-cl: --device: %s\n", msg);
+            return EXIT_USAGE;
+        }
+    }
+    fprintf(stderr, "alexnet-cl: %s: %s\n", what, msg);
     return 1;
+}
+
+int cli_check_model(const char *cmd, const char *model)
+{
+    struct stat sb;
+    if (acl_net_preset_text(model))
+        return 0;
+    int found = stat(model, &sb) == 0;
+    if (found && !S_ISDIR(sb.st_mode))
+        return 0; /* a file that exists but does not parse is a bad file, reported with its line (exit 1) */
+    return cli_usage_error(cmd, "--model \"%s\" is neither a preset (paper, torchvision, mini) nor a net description "
+                           "file (%s)", model, found ? "it is a folder" : strerror(errno));
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

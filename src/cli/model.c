@@ -25,14 +25,18 @@ int cmd_model(int argc, char **argv)
             description = 1;
             continue;
         }
-        if (!v || (strcmp(o, "--model") && strcmp(o, "--classes") && strcmp(o, "--batch")))
-            return cli_usage_error("model", v ? "unknown argument \"%s\"" : "%s needs a value (or is unknown)", o);
+        if (strcmp(o, "--model") && strcmp(o, "--classes") && strcmp(o, "--batch"))
+            return cli_usage_error("model", "unknown argument \"%s\"", o);
+        if (!v)
+            return cli_usage_error("model", "%s needs a value", o);
         if (!strcmp(o, "--model"))
             model = v;
         else if (cli_parse_int("model", o, v, 1, 1 << 20, !strcmp(o, "--classes") ? &classes : &batch))
             return EXIT_USAGE;
         i++;
     }
+    if (cli_check_model("model", model))
+        return EXIT_USAGE;
     struct acl_net *net = NULL;
     acl_status st = acl_net_load(model, (int)classes, &net);
     if (st != ACL_OK)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/prepared.h"
 #include "runtime/error.h"
 
 static char *dup_str(const char *s)
@@ -51,7 +52,10 @@ void acl_dataset_free(struct acl_dataset *ds)
     free(ds->labels);
     free(ds->path_off);
     free(ds->paths);
-    free(ds->pixels);
+    if (ds->prepared)
+        acl_prepared_release(ds->prepared); /* pixels point into its mapping */
+    else
+        free(ds->pixels);
     free(ds->name);
     free(ds->root);
     pthread_mutex_destroy(&ds->lock);

@@ -17,6 +17,8 @@
  *     is `index name` and the indices must cover 0..N-1 exactly once, in any order; otherwise each line is one
  *     name and the k-th such line names class k (e.g. Caffe's synset_words.txt). Names are trimmed.
  *   - Fashion-MNIST (acl_dataset_open_fashion_mnist): see data/idx.h.
+ *   - a prepared file (data/prepared.h): images decoded and preprocessed once by `alexnet-cl prepare`, memory-mapped;
+ *     acl_dataset_open_folder opens one (recognized by its magic) given in place of a folder, with no split.
  *
  * Bad files. A file that cannot be read or decoded (empty, not a JPEG or PNG, truncated, over the size limits)
  * is bad. acl_dataset_scan() checks every file up front and drops the bad ones; acl_dataset_load() meets them
@@ -43,6 +45,8 @@
 /* Called once for each bad file, with "path: reason"; may be called from loader threads. */
 typedef void (*acl_bad_file_fn)(const char *message, void *user);
 
+struct acl_prepared;
+
 struct acl_bad_file {
     char *message; /* "path: reason" */
 };
@@ -64,6 +68,7 @@ struct acl_dataset {
     /* images in memory (IDX): sample i is pixels + i * height * width * channels */
     uint8_t *pixels;
     int height, width, channels;
+    struct acl_prepared *prepared; /* a prepared file (data/prepared.h): pixels point into its read-only mapping */
 
     struct acl_decode_limits limits;
 
@@ -82,7 +87,8 @@ struct acl_dataset {
 
 /* An image folder in ImageNet layout; split = NULL or "" for DIR itself, else DIR/split ("train", "val").
  * ACL_ERR_IO when the folder is missing or unreadable; ACL_ERR_FORMAT when it has no class folders or a class
- * folder has no images (naming the folder). */
+ * folder has no images (naming the folder). A prepared file given as dir is opened by acl_prepared_open when split
+ * is NULL or "" (and is ACL_ERR_IO otherwise: it has no splits). */
 acl_status acl_dataset_open_folder(struct acl_dataset **out, const char *dir, const char *split);
 
 /* A list file; root = NULL means the folder that holds the list file. Files are not opened until loaded or

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "data/dataset.h"
+#include "data/prepared.h"
 #include "runtime/error.h"
 
 /* A growable list of malloc'd names. */
@@ -125,6 +126,9 @@ acl_status acl_dataset_open_folder(struct acl_dataset **out, const char *dir, co
     if (stat(dir, &sb) != 0)
         return acl_fail(ACL_ERR_IO, "the dataset folder '%s' %s", dir,
                         errno == ENOENT ? "does not exist" : strerror(errno));
+    if (!S_ISDIR(sb.st_mode) && acl_prepared_detect(dir)) /* a prepared file stands in for a folder */
+        return split && split[0] ? acl_fail(ACL_ERR_IO, "'%s' is a prepared dataset, which has no '%s' split", dir, split)
+                                 : acl_prepared_open(out, dir);
     if (!S_ISDIR(sb.st_mode))
         return acl_fail(ACL_ERR_IO, "the dataset '%s' is not a folder", dir);
     if (split && split[0] && stat(root, &sb) != 0)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/error.h"
@@ -21,6 +22,11 @@ static void release(struct acl_atomic_file *a)
 acl_status acl_atomic_begin(struct acl_atomic_file *a, const char *path)
 {
     memset(a, 0, sizeof *a);
+    /* The rename would replace whatever is at path: a device such as /dev/null (as root) or a fifo must not be. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return acl_fail(ACL_ERR_IO, "%s: exists and is not a regular file (%s): give another output path", path,
+                        S_ISDIR(sb.st_mode) ? "a folder" : "a device, fifo or socket");
     size_t n = strlen(path);
     a->path = malloc(n + 1);
     a->tmp = malloc(n + 5);

@@ -17,7 +17,8 @@ struct acl_atomic_file {
     int failed_errno; /* the first write error, reported at commit */
 };
 
-/* Creates the temporary file. On failure nothing is left behind. */
+/* Creates the temporary file; refuses a path that exists and is not a regular file (a folder, a device such as
+ * /dev/null, a fifo), which the rename would replace. On failure nothing is left behind. */
 acl_status acl_atomic_begin(struct acl_atomic_file *a, const char *path);
 /* Appends n bytes; an error is remembered and reported by acl_atomic_commit. */
 void acl_atomic_write(struct acl_atomic_file *a, const void *data, size_t n);

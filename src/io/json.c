@@ -1,6 +1,7 @@
 /* json.c: the strict JSON cursor and string builder of json.h. */
 #include "io/json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,51 @@ acl_status acl_json_uint(struct acl_json_reader *r, uint64_t *out)
     if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
         return acl_fail(ACL_ERR_FORMAT, "byte %zu: number with a fraction or exponent where an integer was expected",
                         start);
+    *out = v;
+    return ACL_OK;
+}
+
+static int is_digit(const unsigned char *p, const unsigned char *end) { return p < end && *p >= '0' && *p <= '9'; }
+
+acl_status acl_json_number(struct acl_json_reader *r, double *out)
+{
+    skip_ws(r);
+    const unsigned char *s = r->p, *p = r->p;
+    size_t start = acl_json_offset(r);
+    if (p < r->end && *p == '-')
+        p++;
+    if (!is_digit(p, r->end))
+        return fail_at(r, "a number");
+    if (*p == '0' && is_digit(p + 1, r->end))
+        return acl_fail(ACL_ERR_FORMAT, "byte %zu: number with a leading zero", start);
+    while (is_digit(p, r->end))
+        p++;
+    if (p < r->end && *p == '.') {
+        if (!is_digit(++p, r->end))
+            return acl_fail(ACL_ERR_FORMAT, "byte %zu: a digit must follow the decimal point", start);
+        while (is_digit(p, r->end))
+            p++;
+    }
+    if (p < r->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < r->end && (*p == '+' || *p == '-'))
+            p++;
+        if (!is_digit(p, r->end))
+            return acl_fail(ACL_ERR_FORMAT, "byte %zu: a digit must follow the exponent's 'e'", start);
+        while (is_digit(p, r->end))
+            p++;
+    }
+    /* strtod needs a terminated string; the grammar above has already fixed where the number ends. */
+    char text[64];
+    size_t n = (size_t)(p - s);
+    if (n >= sizeof text)
+        return acl_fail(ACL_ERR_FORMAT, "byte %zu: number longer than %zu characters", start, sizeof text - 1);
+    memcpy(text, s, n);
+    text[n] = '\0';
+    double v = strtod(text, NULL);
+    if (!isfinite(v))
+        return acl_fail(ACL_ERR_FORMAT, "byte %zu: number %s does not fit a double", start, text);
+    r->p = p;
     *out = v;
     return ACL_OK;
 }

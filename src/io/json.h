@@ -31,6 +31,9 @@ acl_status acl_json_expect(struct acl_json_reader *r, char c);
 acl_status acl_json_string(struct acl_json_reader *r, const char **out);
 /* A non-negative integer that fits 64 bits (no sign, fraction or exponent). */
 acl_status acl_json_uint(struct acl_json_reader *r, uint64_t *out);
+/* A number in JSON's grammar (optional minus, no leading zeros, optional fraction and exponent) as a
+ * double; one that overflows a double is refused. */
+acl_status acl_json_number(struct acl_json_reader *r, double *out);
 /* Walks the members of an object or the elements of an array whose opening bracket was consumed:
  * *more = 1 when another member follows (after its comma), 0 when `close` was consumed. *count starts at
  * 0 and counts the members seen. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "net/net.h"
-#include "ops/maxpool.h"
+#include "ops/pool_size.h"
 #include "runtime/error.h"
 
 #define MAX_LAYERS 256
@@ -253,6 +253,9 @@ static acl_status parse_input(struct acl_net *net, struct kv *kv, int nkv, const
     ACL_TRY(get_int(kv, nkv, "size", 0, 1, 16384, 0, &size, lc));
     ACL_TRY(get_int(kv, nkv, "height", size ? size : INT_MIN, 1, 16384, 0, &net->in_h, lc));
     ACL_TRY(get_int(kv, nkv, "width", size ? size : INT_MIN, 1, 16384, 0, &net->in_w, lc));
+    /* The same bound as every layer's output: element counts and byte offsets of a batch stay in int range. */
+    if ((double)net->in_c * net->in_h * net->in_w > INT_MAX / 4)
+        return line_fail(lc, "the input is too large (channels x height x width over 2^29)", NULL, NULL);
     struct kv *name = find(kv, nkv, "name");
     if (name)
         snprintf(net->name, sizeof net->name, "%s", name->value);

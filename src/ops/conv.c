@@ -208,7 +208,8 @@ static struct ws_need ws_need(enum conv_pass pass, enum conv_algo algo, const st
                                 (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
     /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
     size_t kp = g * round_kb((int)kg);
-    return (struct ws_need){(size_t)weight_slices(s) * g * (cg * khw + 1) * (kp / g), (s->pad ? padded : 0) + npix * kp};
+    return (struct ws_need){(size_t)weight_slices(s) * g * (cg * khw + 1) * (kp / g),
+                            (s->pad ? padded : 0) + npix * kp};
 }
 
 size_t conv_workspace_floats(const struct conv_shape *s)
@@ -523,8 +524,8 @@ static acl_status weights_by_direct(struct acl_ctx *c, struct acl_view dweight, 
                            NULL));
         size_t rglobal[2] = {(size_t)rg + 1, (size_t)s->k};
         ACL_TRY(acl_launch(c, "conv_weights_reduce", 2, rglobal, NULL,
-                           ACL_ARGS(ARG_VIEW(dweight), ARG_VIEW(dbias.buf ? dbias : dweight), ARG_INT(dbias.buf != NULL),
-                                    ARG_VIEW(ws), ARG_INT(s->k), ARG_INT(rg), ARG_INT(s->groups), ARG_INT(kgp),
+                           ACL_ARGS(ARG_VIEW(dweight), ARG_VIEW(dbias.buf ? dbias : dweight),
+                                    ARG_INT(dbias.buf != NULL), ARG_VIEW(ws), ARG_INT(s->k), ARG_INT(rg), ARG_INT(s->groups), ARG_INT(kgp),
                                     ARG_INT(slices)),
                            NULL));
     }

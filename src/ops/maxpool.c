@@ -11,18 +11,6 @@
 
 /* ---- shape ----------------------------------------------------------------------------------- */
 
-int pool_out_size(int in, int size, int stride, int pad, int ceil_mode)
-{
-    long long span = (long long)in + 2LL * pad - size;
-    if (span < 0 || stride < 1)
-        return 0;
-    long long o = (ceil_mode ? span + stride - 1 : span) / stride + 1;
-    /* ceil mode only: a window starting in the right padding would see no input */
-    if (ceil_mode && (o - 1) * stride >= (long long)in + pad)
-        o--;
-    return o > INT_MAX ? INT_MAX : (int)o;
-}
-
 acl_status pool_check_shape(const struct pool_shape *s)
 {
     if (s->n < 1 || s->c < 1 || s->h < 1 || s->w < 1)

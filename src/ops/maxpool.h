@@ -14,6 +14,7 @@
 #define ACL_OPS_MAXPOOL_H
 
 #include "ops/check.h"
+#include "ops/pool_size.h"
 
 struct pool_shape {
     int n, c, h, w;          /* input: batch, channels, height, width */
@@ -21,8 +22,6 @@ struct pool_shape {
     int ceil_mode;           /* 0: round the output size down (PyTorch's default); 1: up (Caffe) */
 };
 
-/* The output height or width for an input extent; 0 or less when no window fits. */
-int pool_out_size(int in, int size, int stride, int pad, int ceil_mode);
 /* Checks the shape: positive sizes, size >= 1, stride >= 1, 0 <= pad < size, output >= 1, counts < INT_MAX. */
 acl_status pool_check_shape(const struct pool_shape *s);
 

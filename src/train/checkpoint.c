@@ -82,6 +82,32 @@ static int take(struct reader *r, void *dst, size_t n)
     return 0;
 }
 
+/* Copies up to cap - 1 bytes of the line at p (without its newline). */
+static void copy_line(const char *p, char *dst, size_t cap)
+{
+    size_t n = strcspn(p, "\n");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+}
+
+/* The 1-based number of the first line where two description texts differ, and those two lines. */
+static int first_difference(const char *a, const char *b, char *la, char *lb)
+{
+    int line = 1;
+    const char *sa = a, *sb = b; /* starts of the current lines */
+    for (; *a && *a == *b; a++, b++)
+        if (*a == '\n') {
+            line++;
+            sa = a + 1;
+            sb = b + 1;
+        }
+    copy_line(sa, la, 120);
+    copy_line(sb, lb, 120);
+    return line;
+}
+
 acl_status acl_ckpt_read_memory(const void *data, size_t size, const char *name, const char *expect_model,
                                 struct acl_checkpoint *out)
 {
@@ -123,9 +149,12 @@ acl_status acl_ckpt_read_memory(const void *data, size_t size, const char *name,
         return acl_fail(ACL_ERR_FORMAT, "%s: checksum mismatch: the checkpoint is corrupt", name);
     }
     if (expect_model && strcmp(expect_model, out->model_text) != 0) {
+        char theirs[120], ours[120];
+        int line = first_difference(out->model_text, expect_model, theirs, ours);
         acl_ckpt_free(out);
-        return acl_fail(ACL_ERR_FORMAT, "%s is a checkpoint of another model: its description differs from the "
-                        "one requested (use the --model it was trained with)", name);
+        return acl_fail(ACL_ERR_FORMAT, "%s is a checkpoint of another model: line %d of its description is \"%s\" "
+                        "where the model requested has \"%s\" (give the --model it was trained with)", name, line,
+                        theirs, ours);
     }
     return ACL_OK;
 }

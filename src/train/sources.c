@@ -4,24 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/idx.h"
+#include "data/prepared.h"
 #include "data/resize.h"
 #include "io/npy.h"
 #include "philox.h"
 #include "runtime/error.h"
+#include "train/meta.h"
 #include "train/weights.h"
 
 #define PREP_STREAM 0xa5a5000000000000ULL /* augmentation draws on its own Philox stream */
 
+/* Called with the dataset's lock held, so its count can be read directly. */
 static void report_bad(const char *message, void *user)
 {
-    (void)user;
-    fprintf(stderr, "alexnet-cl: skipping bad image %s\n", message);
+    const struct acl_dataset *ds = user;
+    fprintf(stderr, "alexnet-cl: skipping bad image %s (%zu bad of %zu in %s)\n", message, ds->bad_count, ds->total,
+            ds->name);
 }
 
-/* Sample i as a base x base x channels image (the next good one when i is bad). */
-static acl_status load_base(const struct acl_sample_prep *p, int i, uint8_t *base_img, int *label)
+acl_status acl_sample_load_base(const struct acl_sample_prep *p, int i, uint8_t *base_img, int *label)
 {
     acl_status st = ACL_OK;
     size_t n = p->ds->count;
@@ -60,29 +64,46 @@ static acl_status prep_get(void *impl, int index, int train, uint64_t seed, uint
     uint8_t *img = malloc(bytes);
     if (!img)
         return acl_fail(ACL_ERR_MEMORY, "out of host memory");
-    acl_status st = load_base(p, index, img, label);
+    acl_status st = acl_sample_load_base(p, index, img, label);
     if (st != ACL_OK) {
         free(img);
         return st;
     }
     int top = (p->base - p->h) / 2, left = (p->base - p->w) / 2, flip = 0;
+    float light[3], *offset = NULL;
     if (train) {
         uint64_t stream = PREP_STREAM | epoch;
         top = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index) % (uint32_t)(p->base - p->h + 1));
         left = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 1) % (uint32_t)(p->base - p->w + 1));
         flip = (int)(acl_philox_bits(seed, stream, 4 * (uint64_t)index + 2) & 1);
+        if (p->lighting && p->channels == 3) {
+            acl_lighting_offset(p->lighting, seed, epoch, (uint64_t)index, light);
+            offset = light;
+        }
     }
+    acl_sample_crop(p, img, top, left, flip, offset, out);
+    free(img);
+    return ACL_OK;
+}
+
+void acl_sample_crop(const struct acl_sample_prep *p, const uint8_t *img, int top, int left, int flip,
+                     const float *offset, float *out)
+{
     for (int c = 0; c < p->c; c++) {
         int sc = p->channels == 1 ? 0 : c; /* a gray image feeds every channel of an RGB model */
+        float add = offset ? offset[sc] : 0.0f;
         for (int y = 0; y < p->h; y++)
             for (int x = 0; x < p->w; x++) {
                 int sx = left + (flip ? p->w - 1 - x : x);
                 size_t at = ((size_t)(top + y) * p->base + (size_t)sx) * p->channels + (size_t)sc;
-                out[((size_t)c * p->h + y) * p->w + x] = ((float)img[at] - p->mean[at]) * p->scale;
+                out[((size_t)c * p->h + y) * p->w + x] = ((float)img[at] + add - p->mean[at]) * p->scale;
             }
     }
-    free(img);
-    return ACL_OK;
+}
+
+struct acl_source acl_sample_source(struct acl_sample_prep *p, int classes)
+{
+    return (struct acl_source){(int)p->ds->count, classes, p->c, p->h, p->w, p, prep_get, NULL};
 }
 
 static acl_status open_set(const char *spec, const char *split, int verbose, struct acl_dataset **out)
@@ -93,9 +114,17 @@ static acl_status open_set(const char *spec, const char *split, int verbose, str
     else
         st = acl_dataset_open_folder(out, spec, split);
     if (st == ACL_OK)
-        st = acl_dataset_set_bad_policy(*out, ACL_DEFAULT_MAX_BAD_FRACTION, report_bad, NULL);
+        st = acl_dataset_set_bad_policy(*out, ACL_DEFAULT_MAX_BAD_FRACTION, report_bad, *out);
     (void)verbose;
     return st;
+}
+
+static int is_folder(const char *dir, const char *sub)
+{
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 acl_status acl_sources_open(struct acl_sources *s, const char *data, const char *val, int verbose)
@@ -108,13 +137,13 @@ acl_status acl_sources_open(struct acl_sources *s, const char *data, const char 
         ACL_TRY(open_set(data, "train", verbose, &s->train_ds));
         ACL_TRY(open_set(data, "test", verbose, &s->val_ds));
     } else {
-        /* DIR/train/<class> when it exists, else DIR/<class>; validation from --val or DIR/val */
-        if (open_set(data, "train", verbose, &s->train_ds) != ACL_OK)
-            ACL_TRY(open_set(data, NULL, verbose, &s->train_ds));
+        /* DIR/train/<class> when DIR/train exists, else DIR/<class>; validation from --val or DIR/val when it
+         * exists. A split folder that exists but is wrong is an error about it, not a reason to look elsewhere. */
+        ACL_TRY(open_set(data, is_folder(data, "train") ? "train" : NULL, verbose, &s->train_ds));
         if (val)
             ACL_TRY(open_set(val, NULL, verbose, &s->val_ds));
-        else if (open_set(data, "val", verbose, &s->val_ds) != ACL_OK)
-            s->val_ds = NULL;
+        else if (is_folder(data, "val"))
+            ACL_TRY(open_set(data, "val", verbose, &s->val_ds));
     }
     if (s->val_ds && s->val_ds->num_classes != s->train_ds->num_classes) {
         st = acl_fail(ACL_ERR_FORMAT, "%s has %d classes but %s has %d", s->val_ds->name, s->val_ds->num_classes,
@@ -130,9 +159,20 @@ cleanup:
     return st;
 }
 
-static void prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mnist, int channels,
-                      const struct acl_net *net)
+acl_status acl_sources_set_max_bad(struct acl_sources *s, double fraction)
 {
+    acl_status st = ACL_OK;
+    if (s->train_ds)
+        st = acl_dataset_set_bad_policy(s->train_ds, fraction, report_bad, s->train_ds);
+    if (st == ACL_OK && s->val_ds)
+        st = acl_dataset_set_bad_policy(s->val_ds, fraction, report_bad, s->val_ds);
+    return st;
+}
+
+void acl_sample_prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mnist, int channels,
+                          const struct acl_net *net)
+{
+    memset(p, 0, sizeof *p);
     p->ds = ds;
     p->resize = !mnist;
     p->base = mnist ? net->in_h : 256;
@@ -147,7 +187,40 @@ static void prep_init(struct acl_sample_prep *p, struct acl_dataset *ds, int mni
     p->w = net->in_w;
 }
 
-/* The mean over the training set of the base x base images, in HWC. */
+/* A prepared file (data/prepared.h) holds images already preprocessed at its own size, which is then the base of both
+ * sets: a folder beside it is resized to that size too, since both share one mean image. */
+static acl_status fit_prepared(struct acl_sources *s, const struct acl_net *net)
+{
+    struct acl_sample_prep *t = &s->train_prep, *v = s->has_val ? &s->val_prep : NULL;
+    struct acl_sample_prep *pp[2] = {t, v};
+    for (int k = 0; k < 2; k++) {
+        struct acl_sample_prep *p = pp[k];
+        if (!p || !acl_dataset_is_prepared(p->ds))
+            continue;
+        if (p->ds->height != p->ds->width || p->ds->height < net->in_h || p->ds->width < net->in_w)
+            return acl_fail(ACL_ERR_ARGUMENT, "%s holds %dx%d images but the model %s takes %dx%d: prepare it again "
+                            "with --size %d", p->ds->name, p->ds->height, p->ds->width, net->name, net->in_h,
+                            net->in_w, net->in_h > net->in_w ? net->in_h : net->in_w);
+        if (p->ds->channels != t->channels)
+            return acl_fail(ACL_ERR_FORMAT, "%s has %d channels where %s has %d", p->ds->name, p->ds->channels,
+                            t->ds->name, t->channels);
+        p->resize = 0;
+        p->base = p->ds->height;
+    }
+    if (v && v->base != t->base) {
+        if (acl_dataset_is_prepared(v->ds) && acl_dataset_is_prepared(t->ds))
+            return acl_fail(ACL_ERR_FORMAT, "%s holds %dx%d images but %s %dx%d: prepare both with the same --size",
+                            v->ds->name, v->base, v->base, t->ds->name, t->base, t->base);
+        if (acl_dataset_is_prepared(v->ds))
+            return acl_fail(ACL_ERR_FORMAT, "%s holds %dx%d images, but the training images are used at %dx%d: "
+                            "prepare it with --size %d", v->ds->name, v->base, v->base, t->base, t->base, t->base);
+        v->base = t->base; /* a folder: resized to the prepared training set's size */
+    }
+    return ACL_OK;
+}
+
+/* The mean over the training set of the base x base images, in HWC, and for RGB images the moments of their
+ * pixels that PCA lighting needs. */
 static acl_status mean_image(struct acl_sources *s)
 {
     struct acl_sample_prep *p = &s->train_prep;
@@ -162,16 +235,34 @@ static acl_status mean_image(struct acl_sources *s)
     }
     acl_status st = ACL_OK;
     size_t n = p->ds->count;
+    struct acl_rgb_moments moments = {0};
+    if (acl_dataset_is_prepared(p->ds)) { /* the mean from the sums stored in the file: the same numbers, at once */
+        st = acl_prepared_mean(p->ds, s->mean);
+        for (size_t i = 0; st == ACL_OK && p->channels == 3 && i < n; i++) {
+            int label; /* the lighting's moments still need one pass, over memory-mapped pixels */
+            st = acl_sample_load_base(p, (int)i, img, &label);
+            if (st == ACL_OK)
+                acl_rgb_moments_add(&moments, img, px / 3);
+        }
+        if (st == ACL_OK)
+            acl_lighting_from_moments(&moments, &s->lighting);
+        free(sum);
+        free(img);
+        return st;
+    }
     if (s->verbose)
         fprintf(stderr, "computing the mean image of %zu training images\n", n);
     for (size_t i = 0; i < n; i++) {
         int label;
-        ACL_TRY(load_base(p, (int)i, img, &label));
+        ACL_TRY(acl_sample_load_base(p, (int)i, img, &label));
         for (size_t k = 0; k < px; k++)
             sum[k] += img[k];
+        if (p->channels == 3)
+            acl_rgb_moments_add(&moments, img, px / 3);
     }
     for (size_t k = 0; k < px; k++)
         s->mean[k] = (float)(sum[k] / (double)n);
+    acl_lighting_from_moments(&moments, &s->lighting);
 cleanup:
     free(sum);
     free(img);
@@ -180,8 +271,8 @@ cleanup:
 
 acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
 {
-    int mnist = s->train_ds->root == NULL; /* in-memory images: IDX */
-    int channels = mnist ? 1 : 3;
+    int mnist = s->train_ds->root == NULL && !acl_dataset_is_prepared(s->train_ds); /* in-memory images: IDX */
+    int channels = mnist ? 1 : acl_dataset_is_prepared(s->train_ds) ? s->train_ds->channels : 3;
     if (mnist && (net->in_h != 28 || net->in_w != 28))
         return acl_fail(ACL_ERR_ARGUMENT, "Fashion-MNIST images are 28x28 but the model %s takes %dx%d (use --model "
                         "mini)", net->name, net->in_h, net->in_w);
@@ -189,33 +280,50 @@ acl_status acl_sources_fit(struct acl_sources *s, const struct acl_net *net)
         return acl_fail(ACL_ERR_ARGUMENT, "the model takes %d input channels; images give 1 or 3", net->in_c);
     if (channels == 3 && net->in_c == 1)
         return acl_fail(ACL_ERR_ARGUMENT, "the model takes gray images but the data is RGB");
-    prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
-    acl_status st = mean_image(s);
+    acl_sample_prep_init(&s->train_prep, s->train_ds, mnist, channels, net);
+    if (s->has_val)
+        acl_sample_prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
+    acl_status st = fit_prepared(s, net);
+    if (st == ACL_OK)
+        st = mean_image(s);
     if (st != ACL_OK)
         return st;
     s->train_prep.mean = s->mean;
-    s->train = (struct acl_source){(int)s->train_ds->count, s->train_ds->num_classes, net->in_c, net->in_h, net->in_w,
-                                   &s->train_prep, prep_get, NULL};
+    /* The paper's lighting is a colour augmentation: gray images (Fashion-MNIST) have no colour to shift. */
+    if (channels == 3 && !s->no_lighting)
+        s->train_prep.lighting = &s->lighting;
+    if (s->verbose) {
+        const struct acl_lighting *l = &s->lighting;
+        if (s->train_prep.lighting)
+            fprintf(stderr, "PCA lighting: eigenvalues %.3g %.3g %.3g of the RGB covariance (pixels in [0, 1]), "
+                    "alpha ~ N(0, %g)\n", l->eigval[0], l->eigval[1], l->eigval[2], ACL_LIGHTING_SIGMA);
+        else
+            fprintf(stderr, "PCA lighting: off (%s)\n", channels == 3 ? "--no-lighting" : "the images are gray");
+    }
+    s->train = acl_sample_source(&s->train_prep, s->train_ds->num_classes);
     if (s->has_val) {
-        prep_init(&s->val_prep, s->val_ds, mnist, channels, net);
         s->val_prep.mean = s->mean;
-        s->val = (struct acl_source){(int)s->val_ds->count, s->val_ds->num_classes, net->in_c, net->in_h, net->in_w,
-                                     &s->val_prep, prep_get, NULL};
+        s->val = acl_sample_source(&s->val_prep, s->val_ds->num_classes);
     }
     return ACL_OK;
 }
 
-acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *out_dir,
-                                    const float *params)
+acl_status acl_sources_save_outputs(struct acl_sources *s, const struct acl_net *net, const char *model_text,
+                                    const char *out_dir, const float *params)
 {
     char path[4200];
     acl_status st = ACL_OK;
+    const struct acl_sample_prep *p = &s->train_prep;
     if (params) {
+        /* what eval and classify need besides the tensors travels in the metadata: the file stands alone */
+        struct acl_weights_meta meta = {
+            .description = (char *)model_text, .class_names = s->train_ds->class_names,
+            .n_classes = s->train_ds->num_classes, .mean = s->mean, .mean_h = p->base, .mean_w = p->base,
+            .mean_c = p->channels, .pixel_scale = p->scale, .lighting = p->lighting};
         snprintf(path, sizeof path, "%s/weights.safetensors", out_dir);
-        ACL_TRY(acl_weights_save(net, params, path));
+        ACL_TRY(acl_weights_save_meta(net, params, path, &meta));
     }
     if (s->mean) { /* the preprocessing the weights expect: pixel - mean (HWC, 0..255) */
-        const struct acl_sample_prep *p = &s->train_prep;
         int64_t shape[3] = {p->base, p->base, p->channels};
         snprintf(path, sizeof path, "%s/mean.npy", out_dir);
         ACL_TRY(acl_npy_write(path, s->mean, 3, shape));

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/model.h"
 #include "runtime/error.h"
 #include "train/checkpoint.h"
+#include "train/report.h"
 
 static double now_s(void)
 {
@@ -65,7 +68,13 @@ struct run {
     float *host_params, *host_momentum;
     FILE *metrics;
     char ckpt_path[4096];
+    int saved;              /* a checkpoint of this run is on disk, at saved_step */
+    uint64_t saved_step, resumed_step;
     double t0, images, last_print;
+    double eval_s;                   /* spent evaluating: not training, so not in images/s */
+    double rate_t, rate_images, ips; /* the recent speed: images/s smoothed over about 30 s */
+    uint64_t printed_step;
+    int line_open;                   /* a terminal progress line waits for its newline */
 };
 
 static acl_status save_checkpoint(struct run *r)
@@ -76,23 +85,87 @@ static acl_status save_checkpoint(struct run *r)
     ACL_TRY(acl_model_read_params(r->m, r->host_params));
     ACL_TRY(acl_model_read_momentum(r->m, r->host_momentum));
     ACL_TRY(acl_ckpt_write(r->ckpt_path, &r->state, r->model_text, r->host_params, r->host_momentum));
+    r->saved = 1;
+    r->saved_step = r->state.step;
+    acl_report_during_run(r->cfg->out_dir, r->net, r->host_params, r->metrics, r->cfg->report,
+                          r->images / (now_s() - r->t0 - r->eval_s));
 cleanup:
     return st;
 }
 
+/* "1:02:03" or "2:03". */
+static void format_duration(char *buf, size_t size, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void end_line(struct run *r)
+{
+    if (r->line_open)
+        fputc('\n', stderr);
+    r->line_open = 0;
+}
+
+/* On a terminal (cfg->progress) one line, rewritten in place at most twice a second; in a log a plain line
+ * every 10 s. final: the epoch's (or the run's) last step, always shown, and the terminal's line closed. */
 static void progress(struct run *r, long nbatches, float loss, double wait_s, int final)
 {
     const struct acl_train_config *cfg = r->cfg;
-    double t = now_s(), elapsed = t - r->t0;
+    double t = now_s(), elapsed = t - r->t0 - r->eval_s; /* training time, for the data-wait share */
+    /* Images/s over the recent past (a 30 s exponential average), measured from the first step of each epoch
+     * so that kernel compilation and evaluations stay out of it. */
+    if (r->rate_t == 0) {
+        r->rate_t = t;
+        r->rate_images = r->images;
+    } else if (t - r->rate_t >= 2.0) {
+        double dt = t - r->rate_t, now = (r->images - r->rate_images) / dt;
+        r->ips = r->ips > 0 ? r->ips + (1 - exp(-dt / 30)) * (now - r->ips) : now;
+        r->rate_t = t;
+        r->rate_images = r->images;
+    }
+    if (final && r->printed_step == r->state.step) {
+        end_line(r);
+        return;
+    }
     if (!final && t - r->last_print < (cfg->progress ? 0.5 : 10.0))
         return;
     r->last_print = t;
-    double ips = elapsed > 0 ? r->images / elapsed : 0;
-    long total = cfg->max_steps ? cfg->max_steps : (long)cfg->epochs * nbatches;
-    double eta = ips > 0 && total > (long)r->state.step ? (double)(total - (long)r->state.step) * cfg->batch / ips : 0;
-    fprintf(stderr, "%sepoch %u step %llu (%u/%ld) loss %.4f lr %.3g %.1f img/s data wait %.1f s ETA %.0f s%s",
-            cfg->progress ? "\r" : "", r->state.epoch + 1, (unsigned long long)r->state.step, r->state.position, nbatches,
-            loss, r->state.lr, ips, wait_s, eta, cfg->progress && !final ? "   " : "\n");
+    r->printed_step = r->state.step;
+    long total = cfg->max_steps;
+    if (cfg->epochs > 0 && (total == 0 || (long)cfg->epochs * nbatches < total))
+        total = (long)cfg->epochs * nbatches;
+    double ips = r->ips; /* until the average has its first 2 s: what the steps so far give */
+    if (ips <= 0 && t > r->rate_t && r->images > r->rate_images)
+        ips = (r->images - r->rate_images) / (t - r->rate_t);
+    char line[256], rate[32], eta[32] = "-";
+    int n = snprintf(line, sizeof line, "epoch %u", r->state.epoch + 1);
+    if (cfg->epochs > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, "/%d", cfg->epochs);
+    if (ips > 0) {
+        snprintf(rate, sizeof rate, "%.1f", ips);
+        if (total > (long)r->state.step)
+            format_duration(eta, sizeof eta, (double)(total - (long)r->state.step) * cfg->batch / ips);
+        else
+            snprintf(eta, sizeof eta, "0:00");
+    } else {
+        snprintf(rate, sizeof rate, "-");
+    }
+    snprintf(line + n, sizeof line - (size_t)n, " step %llu (%u/%ld) loss %.4f lr %.3g %s img/s data wait %.0f%% ETA %s",
+             (unsigned long long)r->state.step, r->state.position, nbatches, loss, r->state.lr, rate,
+             elapsed > 0 ? 100 * wait_s / elapsed : 0.0, eta);
+    if (cfg->progress) {
+        /* Cut to the terminal's width: a line that wraps cannot be rewritten by a carriage return. */
+        struct winsize ws;
+        int width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col - 1 : (int)sizeof line;
+        fprintf(stderr, "\r%.*s\033[K%s", width, line, final ? "\n" : "");
+        r->line_open = !final;
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
     fflush(stderr);
 }
 
@@ -153,6 +226,7 @@ static acl_status start(struct run *r, const struct acl_source *train)
             goto cleanup;
         }
         r->state = ck.state;
+        r->resumed_step = ck.state.step;
         memcpy(r->host_params, ck.params, net->param_count * sizeof(float));
         memcpy(r->host_momentum, ck.momentum, net->param_count * sizeof(float));
     } else if (cfg->initial_params) {
@@ -181,8 +255,9 @@ cleanup:
 
 static acl_status evaluate_and_log(struct run *r, const struct acl_source *val, struct acl_train_report *rep)
 {
-    double t1 = 0, t5 = 0, vl = 0;
+    double t1 = 0, t5 = 0, vl = 0, t = now_s();
     acl_status st = acl_evaluate(r->m, val, r->cfg->threads, &t1, &t5, &vl);
+    r->eval_s += now_s() - t;
     if (st != ACL_OK)
         return st;
     rep->evaluated = 1;
@@ -191,8 +266,12 @@ static acl_status evaluate_and_log(struct run *r, const struct acl_source *val, 
     if (r->metrics)
         fprintf(r->metrics, "{\"epoch\": %u, \"step\": %llu, \"top1\": %.6f, \"top5\": %.6f, \"loss\": %.6f}\n",
                 r->state.epoch, (unsigned long long)r->state.step, t1, t5, vl);
-    fprintf(stderr, "%sepoch %u step %llu: validation top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n",
-            r->cfg->progress ? "\n" : "", r->state.epoch, (unsigned long long)r->state.step, 100 * t1, 100 * t5, vl);
+    end_line(r);
+    if (r->state.position == 0) /* after a whole epoch: state.epoch has counted it */
+        fprintf(stderr, "epoch %u done, step %llu: ", r->state.epoch, (unsigned long long)r->state.step);
+    else
+        fprintf(stderr, "step %llu (in epoch %u): ", (unsigned long long)r->state.step, r->state.epoch + 1);
+    fprintf(stderr, "validation top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n", 100 * t1, 100 * t5, vl);
     return ACL_OK;
 }
 
@@ -214,6 +293,9 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
     if (st != ACL_OK)
         return st;
     float loss = 0;
+    long steps_here = 0;
+    int end_of_epoch = 0;
+    r->rate_t = 0;
     for (;;) {
         if (cfg->max_steps && (long)s->step >= cfg->max_steps)
             break;
@@ -226,8 +308,7 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
         int n = 0;
         ACL_TRY(acl_loader_next(&l, &images, &labels, &n));
         if (n == 0) {
-            s->epoch++;
-            s->position = 0;
+            end_of_epoch = 1;
             break;
         }
         ACL_TRY(acl_model_input(r->m, images, labels, n));
@@ -237,14 +318,26 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
         ACL_TRY(acl_model_update(r->m, s->lr, s->momentum, s->weight_decay));
         ACL_TRY(acl_model_results(r->m, &loss, NULL, NULL));
         if (!isfinite(loss)) {
-            st = acl_fail(ACL_ERR_DIVERGED, "the loss became %s at step %llu (epoch %u): training stopped; %s%s",
-                          isnan(loss) ? "NaN" : "infinite", (unsigned long long)s->step, s->epoch + 1,
-                          cfg->out_dir ? "the last good checkpoint is " : "try a smaller --lr",
-                          cfg->out_dir ? r->ckpt_path : "");
+            /* Steps count from 1 here as in metrics.jsonl and the progress line: this is step s->step + 1. */
+            char kept[4400];
+            if (r->saved)
+                snprintf(kept, sizeof kept, "the last good checkpoint, of step %llu, is %s",
+                         (unsigned long long)r->saved_step, r->ckpt_path);
+            else if (cfg->resume)
+                snprintf(kept, sizeof kept, "the checkpoint resumed from, of step %llu, is unchanged: %s",
+                         (unsigned long long)r->resumed_step, cfg->resume);
+            else
+                snprintf(kept, sizeof kept, "no checkpoint was written before it (%s)",
+                         cfg->out_dir ? "they are written at the end of each epoch or every --checkpoint-every steps"
+                                      : "no output folder");
+            st = acl_fail(ACL_ERR_DIVERGED, "the loss became %s at step %llu (epoch %u): training stopped; %s; try a "
+                          "smaller --lr", isnan(loss) ? "NaN" : "infinite", (unsigned long long)s->step + 1,
+                          s->epoch + 1, kept);
             goto cleanup;
         }
         s->step++;
         s->position++;
+        steps_here++;
         r->images += n;
         if (r->metrics)
             fprintf(r->metrics, "{\"step\": %llu, \"epoch\": %u, \"loss\": %.6f, \"lr\": %.6g}\n",
@@ -253,7 +346,15 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
         if (cfg->checkpoint_every > 0 && s->step % (uint64_t)cfg->checkpoint_every == 0)
             ACL_TRY(save_checkpoint(r));
     }
+    if (steps_here > 0)
+        progress(r, l.nbatches, loss, *wait_s + l.wait_s, 1);
+    if (end_of_epoch) {
+        s->epoch++;
+        s->position = 0;
+    }
 cleanup:
+    if (st != ACL_OK)
+        end_line(r);
     *wait_s += l.wait_s;
     acl_loader_stop(&l);
     return st;
@@ -304,7 +405,7 @@ cleanup:
     rep->steps = (long)r.state.step;
     rep->epochs = (int)r.state.epoch;
     rep->seconds = now_s() - r.t0;
-    rep->images_per_s = rep->seconds > 0 ? r.images / rep->seconds : 0;
+    rep->images_per_s = rep->seconds - r.eval_s > 0 ? r.images / (rep->seconds - r.eval_s) : 0;
     rep->data_wait_s = wait_s;
     if (r.m && (st == ACL_OK || st == ACL_ERR_INTERRUPTED) && acl_model_read_params(r.m, r.host_params) == ACL_OK) {
         rep->params = r.host_params;

@@ -32,7 +32,11 @@ struct acl_train_config {
     int verbose;
     int progress;               /* 1: a live progress line (a terminal); 0: plain lines at intervals */
     volatile sig_atomic_t *interrupt; /* set (by a signal handler) to stop after saving a checkpoint */
+    const struct acl_report_info *report; /* labels for out_dir/report.html, remade at each checkpoint (NULL:
+                                           * the net's name only) */
 };
+
+struct acl_report_info;
 
 struct acl_train_report {
     long steps;
@@ -40,7 +44,7 @@ struct acl_train_report {
     float last_loss;
     int evaluated;
     double top1, top5;          /* last evaluation, as fractions */
-    double seconds, images_per_s, data_wait_s;
+    double seconds, images_per_s, data_wait_s; /* images_per_s: over the training time, evaluations left out */
     float *params;              /* the final parameters (malloc'd; the caller frees) */
 };
 
