@@ -131,6 +131,10 @@ static void resume_repeats_the_uninterrupted_run(void **state)
     assert_non_null(whole);
     assert_non_null(resumed);
     assert_string_equal(whole, resumed); /* every step's loss, printed to 6 decimals, the same */
+    /* --lr-step 2 divides after two whole epochs (12 steps here), not one */
+    assert_non_null(strstr(whole, "{\"step\": 7, \"epoch\": 1,"));
+    assert_non_null(strstr(strstr(whole, "{\"step\": 12, "), "\"lr\": 0.02}"));
+    assert_non_null(strstr(strstr(whole, "{\"step\": 13, "), "\"lr\": 0.002}"));
     /* and the parameters bit for bit */
     struct acl_checkpoint x, y;
     snprintf(path, sizeof path, "%s/checkpoint.ckpt", a);

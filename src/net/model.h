@@ -21,6 +21,8 @@ struct acl_model {
     size_t ws_floats;
     cl_mem probs, loss, mean, labels, counts;
     struct acl_memory_plan plan;
+    int fc_gemm;                /* fully connected layers through CLBlast's GEMM (1) or the convolution kernels as 1x1
+                                 * convolutions (0); see fc_through_gemm in model.c */
     double *profile;            /* NULL, or 2 * n_layers seconds: forward then backward time of each layer, summed
                                  * over passes (acl_model_profile turns it on; it waits for every layer) */
 };

@@ -175,7 +175,7 @@ static void end_of_epoch_lr(struct run *r, double err)
     const struct acl_train_config *cfg = r->cfg;
     struct acl_ckpt_state *s = &r->state;
     if (cfg->policy == ACL_LR_STEP) {
-        if (cfg->lr_step_epochs > 0 && (s->epoch + 1) % (uint32_t)cfg->lr_step_epochs == 0)
+        if (cfg->lr_step_epochs > 0 && s->epoch % (uint32_t)cfg->lr_step_epochs == 0) /* epoch: those completed */
             s->lr /= 10;
         return;
     }
