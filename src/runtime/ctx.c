@@ -56,6 +56,12 @@ cleanup:
 acl_status acl_ctx_init(struct acl_ctx *c, const struct acl_device_ref *dev, const acl_engine_options *opt,
                         acl_startup_stats *stats)
 {
+    return acl_ctx_init_in(c, dev, NULL, opt, stats);
+}
+
+acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
+                           const acl_engine_options *opt, acl_startup_stats *stats)
+{
     acl_status st = ACL_OK;
     cl_int err = CL_SUCCESS;
     char cache_dir[4096];
@@ -67,9 +73,15 @@ acl_status acl_ctx_init(struct acl_ctx *c, const struct acl_device_ref *dev, con
     const char *kernel_dir = opt && opt->kernel_dir ? opt->kernel_dir : getenv("ACL_KERNEL_DIR");
     acl_cache_dir(opt ? opt->cache_dir : NULL, cache_dir, sizeof cache_dir);
 
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};
-    c->context = clCreateContext(props, 1, &dev->id, NULL, NULL, &err);
-    CL_TRY(err);
+    if (shared) {
+        /* Retained, so acl_ctx_release() stays the same for both kinds of context. */
+        CL_TRY(clRetainContext(shared));
+        c->context = shared;
+    } else {
+        cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};
+        c->context = clCreateContext(props, 1, &dev->id, NULL, NULL, &err);
+        CL_TRY(err);
+    }
     c->queue = clCreateCommandQueue(c->context, dev->id, CL_QUEUE_PROFILING_ENABLE, &err);
     CL_TRY(err);
 

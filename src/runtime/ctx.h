@@ -29,6 +29,10 @@ struct acl_ctx {
 /* Creates the context and queue on dev and builds every program of cl/ (through the binary cache). */
 acl_status acl_ctx_init(struct acl_ctx *c, const struct acl_device_ref *dev, const acl_engine_options *opt,
                         acl_startup_stats *stats);
+/* The same in an existing context that holds dev among its devices (two devices sharing one context,
+ * src/parallel/pair.c): the context is retained, and the queue and programs are dev's own. */
+acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
+                           const acl_engine_options *opt, acl_startup_stats *stats);
 void acl_ctx_release(struct acl_ctx *c);
 
 /* The kernel named name, or ACL_ERR_ARGUMENT naming it. */
