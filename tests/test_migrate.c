@@ -57,11 +57,15 @@ static struct acl_pair *get_pair(enum which w)
             acl_status st = acl_pair_init(&pairs[w], &a, &b, mode, NULL, NULL);
             if (st != ACL_OK)
                 fail_msg("acl_pair_init(%s, %s): %s", a.info.name, b.info.name, acl_last_error());
-            pairs[w].stage = w == SEPARATE_HOST_WAIT ? ACL_STAGE_HOST_WAIT : ACL_STAGE_EVENTS;
+            if (w == SEPARATE_HOST_WAIT)
+                pairs[w].stage = ACL_STAGE_HOST_WAIT;
             pair_state[w] = 1;
             print_message("[   INFO   ] devices %d (%s, %s) and %d (%s, %s), %s context%s\n", a.info.index,
                           a.info.name, a.info.platform, b.info.index, b.info.name, b.info.platform,
                           pairs[w].shared ? "one shared" : "separate", pairs[w].shared ? "" : "s");
+            if (!pairs[w].shared)
+                print_message("[   INFO   ] staged with %s\n", pairs[w].stage == ACL_STAGE_EVENTS
+                              ? "event callbacks" : "host waits");
         }
     }
     if (pair_state[w] < 0) {
@@ -137,11 +141,8 @@ static void round_trip(struct acl_pair *p, uint64_t seed, size_t n, size_t o0, s
     expect_range(got, n, o2 * 4, (const unsigned char *)src + o0 * 4, bytes);
 
     struct acl_migrate_stats st;
-    /* Callbacks may still be counting: finish both queues, then the counters are final once pending is 0. */
-    clFinish(p->dev[0].queue);
-    clFinish(p->dev[1].queue);
-    while (atomic_load(&p->n.pending) > 0)
-        ;
+    /* Callbacks may still be counting until acl_pair_finish returns. */
+    assert_int_equal(acl_pair_finish(p), ACL_OK);
     acl_migrate_stats(p, &st, 1);
     assert_int_equal(st.bytes, 2 * bytes);
     assert_int_equal(st.copies, 2);

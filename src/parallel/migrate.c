@@ -37,7 +37,8 @@ static void CL_CALLBACK copy_done(cl_event ev, cl_int status, void *data)
 struct staged {
     struct acl_pair *p;
     void *host;
-    cl_event user; /* in dst's context; NULL in ACL_STAGE_HOST_WAIT */
+    cl_event user; /* in dst's context (NULL in ACL_STAGE_HOST_WAIT); the read's callback and copy_staged
+                    * each hold a reference, so it lives until both are done with it */
     atomic_int refs; /* one per callback still to run; the last frees the block */
 };
 
@@ -59,7 +60,6 @@ static void CL_CALLBACK read_done(cl_event ev, cl_int status, void *data)
     /* A failed read fails the write with the same status instead of writing garbage. */
     clSetUserEventStatus(s->user, status < 0 ? status : CL_COMPLETE);
     clReleaseEvent(s->user);
-    s->user = NULL;
     staged_drop(s);
 }
 
@@ -97,7 +97,7 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
 {
     acl_status st = ACL_OK;
     cl_int err = CL_SUCCESS;
-    cl_event read_ev = NULL, write_ev = NULL;
+    cl_event read_ev = NULL, write_ev = NULL, user = NULL;
     cl_event *side[2] = {NULL, NULL};
     cl_uint nside[2] = {0, 0};
     int events = p->stage == ACL_STAGE_EVENTS;
@@ -116,9 +116,11 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
     sg->p = p;
     ACL_TRY(route_waits((cl_context[2]){s->context, d->context}, nwait, wait, side, nside));
     if (events) {
-        sg->user = clCreateUserEvent(d->context, &err);
+        user = clCreateUserEvent(d->context, &err);
         CL_TRY(err);
-        side[1][nside[1]++] = sg->user;
+        CL_TRY(clRetainEvent(user)); /* the read callback's reference */
+        sg->user = user;
+        side[1][nside[1]++] = user;
     }
     CL_TRY(clEnqueueReadBuffer(s->queue, sbuf, CL_FALSE, soff, bytes, sg->host, nside[0],
                                nside[0] ? side[0] : NULL, &read_ev));
@@ -133,7 +135,9 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
         if (err != CL_SUCCESS) {
             atomic_store(&sg->refs, 0);
             atomic_fetch_sub(&p->n.pending, 1);
-            clSetUserEventStatus(sg->user, err); /* nothing will complete it now */
+            clSetUserEventStatus(user, err); /* nothing will complete it now */
+            clReleaseEvent(user);          /* nor release the callback's reference */
+            sg->user = NULL;
             CL_TRY(err);
         }
     } else {
@@ -166,10 +170,13 @@ cleanup:
     }
     if (sg && !(read_enqueued && atomic_load(&sg->refs) > 0)) {
         if (sg->user)
-            clReleaseEvent(sg->user);
+            clReleaseEvent(sg->user); /* the callback's reference, never handed over */
         free(sg->host);
         free(sg);
     }
+    /* Only now: the read's callback may already have run, and the write's wait list needed the event. */
+    if (user)
+        clReleaseEvent(user);
     if (read_ev)
         clReleaseEvent(read_ev);
     if (st == ACL_OK && out)

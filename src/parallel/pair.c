@@ -27,6 +27,11 @@ acl_status acl_pair_init(struct acl_pair *p, const struct acl_device_ref *a, con
         shared = clCreateContext(props, 2, ids, NULL, NULL, &err);
         CL_TRY(err);
     }
+    /* Oclgrind runs its queue inside clFlush/clFinish on the calling thread and never returns while a
+     * command waits on a user event that another platform's callback would set (seen with 21.10: the
+     * event chain of migrate.h livelocks), so pairs with Oclgrind stage with host waits. */
+    if (strstr(a->info.platform, "Oclgrind") || strstr(b->info.platform, "Oclgrind"))
+        p->stage = ACL_STAGE_HOST_WAIT;
     ACL_TRY(acl_ctx_init_in(&p->dev[0], a, shared, opt, &stats[0]));
     ACL_TRY(acl_ctx_init_in(&p->dev[1], b, shared, opt, &stats[1]));
 cleanup:
@@ -37,15 +42,23 @@ cleanup:
     return st;
 }
 
-void acl_pair_release(struct acl_pair *p)
+acl_status acl_pair_finish(struct acl_pair *p)
 {
+    acl_status st = ACL_OK;
     for (int d = 0; d < 2; d++)
         if (p->dev[d].queue)
-            clFinish(p->dev[d].queue);
+            CL_TRY(clFinish(p->dev[d].queue));
+cleanup:
     /* A finished command's callback may still be running on a driver thread: it touches p and frees the
-     * staging memory, so wait for it before p goes away. */
+     * staging memory, so wait for it (also on failure, before p goes away). */
     while (atomic_load(&p->n.pending) > 0)
         nanosleep(&(struct timespec){0, 100000}, NULL);
+    return st;
+}
+
+void acl_pair_release(struct acl_pair *p)
+{
+    acl_pair_finish(p);
     for (int d = 0; d < 2; d++)
         if (p->dev[d].context)
             acl_ctx_release(&p->dev[d]);

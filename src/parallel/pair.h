@@ -41,6 +41,8 @@ struct acl_pair {
 /* Sets up both devices (a and b must differ). stats (may be NULL) receives each device's start-up. */
 acl_status acl_pair_init(struct acl_pair *p, const struct acl_device_ref *a, const struct acl_device_ref *b,
                          enum acl_pair_mode mode, const acl_engine_options *opt, acl_startup_stats stats[2]);
+/* Finishes both queues and waits until every transfer callback has run: the counters are then final. */
+acl_status acl_pair_finish(struct acl_pair *p);
 /* Finishes both queues, waits for outstanding transfer callbacks, releases everything. */
 void acl_pair_release(struct acl_pair *p);
 
