@@ -7,34 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conv_size.h"
 #include "ops/gemm.h"
 #include "runtime/error.h"
 
-/* The blocking of the direct kernels: equal to the defaults in cl/conv.cl (a tuning table that overrides
- * them there must hand the same values to this launcher). KB, the channels per work-item, is fixed there. */
-#define CONV_KB 16
-#define CONV_PX 6
-#define CONV_RB 6
-/* Work-items per work-group of conv_direct_forward along its pixel tiles. */
-#define CONV_LOCAL 8
-/* conv_direct_backward_weights: the work-items it aims at at least, and the output gradient per slice. */
-#define CONV_WEIGHT_ITEMS 64
-#define CONV_SLICE_BYTES (96 << 10)
-/* Lanes of conv_bias_backward's work-group (a power of two; fewer where the device allows fewer). */
-#define CONV_BIAS_LANES 64
-
 /* ---- shape ----------------------------------------------------------------------------------- */
-
-static int out_size(int in, int pad, int kernel, int stride)
-{
-    long long span = (long long)in + 2LL * pad - kernel;
-    if (stride < 1 || span < 0)
-        return 0;
-    return (int)(span / stride + 1);
-}
-
-int conv_out_h(const struct conv_shape *s) { return out_size(s->h, s->pad, s->kh, s->stride); }
-int conv_out_w(const struct conv_shape *s) { return out_size(s->w, s->pad, s->kw, s->stride); }
 
 void conv_shape_str(const struct conv_shape *s, char *buf, size_t size)
 {
@@ -161,80 +138,12 @@ void conv_backward_weights_ref(double *dweight, double *dbias, const double *dou
 
 /* ---- launchers -------------------------------------------------------------------------------- */
 
+static const char *const pass_names[] = {"forward", "backward data", "backward weights"};
+
 /* Geometry every GEMM-path kernel of cl/conv.cl takes after its tensors and image count: (c, h, w, kh, kw,
  * stride, pad, oh, ow). */
 #define GEOMETRY(s) ARG_INT((s)->c), ARG_INT((s)->h), ARG_INT((s)->w), ARG_INT((s)->kh), ARG_INT((s)->kw), \
     ARG_INT((s)->stride), ARG_INT((s)->pad), ARG_INT(conv_out_h(s)), ARG_INT(conv_out_w(s))
-
-enum conv_pass { PASS_FORWARD, PASS_DATA, PASS_WEIGHTS };
-static const char *const pass_names[] = {"forward", "backward data", "backward weights"};
-
-/* n rounded up to the direct kernels' channel block. */
-static int round_kb(int n) { return (n + CONV_KB - 1) / CONV_KB * CONV_KB; }
-
-/* The backward-weights direct kernel splits the (image, row) sum into slices of about CONV_SLICE_BYTES of
- * output gradient per 16 channels, which the work-items of a work-group (one slice, all its tap blocks) then
- * read from cache, and into at least enough slices that every core gets work. A function of the shape only,
- * so a result does not depend on the chunking. */
-static int weight_slices(const struct conv_shape *s)
-{
-    int rg = s->c / s->groups * s->kh * s->kw, ow = conv_out_w(s);
-    long items = (long)(rg + CONV_RB - 1) / CONV_RB * s->groups * (round_kb(s->k / s->groups) / CONV_KB);
-    long rows = (long)s->n * conv_out_h(s), per = CONV_SLICE_BYTES / ((long)ow * CONV_KB * 4);
-    per = per < 1 ? 1 : per;
-    long want = (rows + per - 1) / per, enough = (CONV_WEIGHT_ITEMS + items - 1) / items;
-    want = want > enough ? want : enough;
-    want = want < rows ? want : rows;
-    return want < 1 ? 1 : (int)want;
-}
-
-/* Workspace of a pass by an algorithm: fixed floats (re-laid weights, partial sums) and floats per image
- * (column matrix, padded input, re-laid output gradient). */
-struct ws_need {
-    size_t fixed, per_image;
-};
-
-static struct ws_need ws_need(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s)
-{
-    size_t cg = (size_t)(s->c / s->groups), kg = (size_t)(s->k / s->groups), khw = (size_t)s->kh * s->kw;
-    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), g = (size_t)s->groups;
-    size_t padded = (size_t)s->c * (s->h + 2 * (size_t)s->pad) * (s->w + 2 * (size_t)s->pad);
-    if (algo != CONV_ALGO_DIRECT)
-        return (struct ws_need){0, (size_t)s->c * khw * npix};
-    if (pass == PASS_FORWARD) /* weights (groups, cg*khw, kgp); the padded input unless pad is 0 */
-        return (struct ws_need){g * cg * khw * round_kb((int)kg), s->pad ? padded : 0};
-    if (pass == PASS_DATA) /* flipped weights (groups, kg*khw, cgp); the output gradient padded by kh-1-pad */
-        return (struct ws_need){g * kg * khw * round_kb((int)cg),
-                                (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
-    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
-    size_t kp = g * round_kb((int)kg);
-    return (struct ws_need){(size_t)weight_slices(s) * g * (cg * khw + 1) * (kp / g),
-                            (s->pad ? padded : 0) + npix * kp};
-}
-
-size_t conv_workspace_floats(const struct conv_shape *s)
-{
-    size_t most = 0;
-    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++)
-        for (int a = CONV_ALGO_IM2COL; a <= CONV_ALGO_DIRECT; a++) {
-            struct ws_need w = ws_need((enum conv_pass)pass, (enum conv_algo)a, s);
-            most = w.fixed + w.per_image > most ? w.fixed + w.per_image : most;
-        }
-    return most;
-}
-
-size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap)
-{
-    size_t most = 0;
-    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++) {
-        struct ws_need w = ws_need((enum conv_pass)pass, CONV_ALGO_DIRECT, s);
-        size_t all = w.fixed + w.per_image * (size_t)s->n;
-        most = all > most ? all : most;
-    }
-    most = most < cap ? most : cap;
-    size_t least = conv_workspace_floats(s);
-    return most > least ? most : least;
-}
 
 /* A view of n floats must end below INT_MAX: kernels take element offsets as int. */
 static acl_status check_view(const struct conv_shape *s, const char *what, struct acl_view v, size_t n)
@@ -253,7 +162,7 @@ static acl_status check_view(const struct conv_shape *s, const char *what, struc
 /* Whether one image of the pass fits in ws_floats. */
 static int fits(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s, size_t ws_floats)
 {
-    struct ws_need w = ws_need(pass, algo, s);
+    struct ws_need w = conv_ws_need(pass, algo, s);
     return ws_floats >= w.fixed + w.per_image;
 }
 
@@ -261,7 +170,7 @@ static int fits(enum conv_pass pass, enum conv_algo algo, const struct conv_shap
 static acl_status chunk_images(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s,
                                struct acl_view ws, size_t ws_floats, int *chunk)
 {
-    struct ws_need w = ws_need(pass, algo, s);
+    struct ws_need w = conv_ws_need(pass, algo, s);
     size_t one = w.fixed + w.per_image;
     if (ws_floats < one) {
         char d[96];
@@ -422,9 +331,9 @@ static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view sr
 static acl_status relayout_weight(struct acl_ctx *c, struct acl_view wt, struct acl_view weight, int kg, int rg,
                                   int groups, int flip, const struct conv_shape *s)
 {
-    size_t global[3] = {(size_t)round_kb(kg), (size_t)rg, (size_t)groups};
+    size_t global[3] = {(size_t)conv_round_kb(kg), (size_t)rg, (size_t)groups};
     return acl_launch(c, "conv_weight_relayout", 3, global, NULL,
-                      ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(round_kb(kg)),
+                      ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(conv_round_kb(kg)),
                                ARG_INT(groups), ARG_INT(flip), ARG_INT(s->kh), ARG_INT(s->kw)),
                       NULL);
 }
@@ -437,7 +346,7 @@ struct direct_geom {
 static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct acl_view xp, struct acl_view wt,
                                  struct acl_view bias, const struct direct_geom *d, const struct conv_shape *s)
 {
-    int kgp = round_kb(d->k / s->groups);
+    int kgp = conv_round_kb(d->k / s->groups);
     size_t tiles = ((size_t)d->nb * d->oh * d->ow + CONV_PX - 1) / CONV_PX;
     size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {CONV_LOCAL, 1};
     struct acl_view b = bias.buf ? bias : wt; /* a stand-in that the kernel never reads without a bias */
@@ -454,7 +363,7 @@ static acl_status forward_by_direct(struct acl_ctx *c, struct acl_view out, stru
                                     const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_FORWARD, CONV_ALGO_DIRECT, s);
+    struct ws_need need = conv_ws_need(PASS_FORWARD, CONV_ALGO_DIRECT, s);
     int kg = s->k / s->groups, rg = s->c / s->groups * s->kh * s->kw, hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
     size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), img = (size_t)s->c * s->h * s->w;
     struct acl_view xp = acl_at(ws, need.fixed);
@@ -477,7 +386,7 @@ static acl_status data_by_direct(struct acl_ctx *c, struct acl_view dinp, struct
                                  struct acl_view weight, struct acl_view ws, int chunk, const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_DATA, CONV_ALGO_DIRECT, s);
+    struct ws_need need = conv_ws_need(PASS_DATA, CONV_ALGO_DIRECT, s);
     int cg = s->c / s->groups, rg = s->k / s->groups * s->kh * s->kw, oh = conv_out_h(s), ow = conv_out_w(s);
     int top = s->kh - 1 - s->pad, left = s->kw - 1 - s->pad, hp = s->h + s->kh - 1, wp = s->w + s->kw - 1;
     size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w;
@@ -498,8 +407,8 @@ static acl_status weights_by_direct(struct acl_ctx *c, struct acl_view dweight, 
                                     const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_WEIGHTS, CONV_ALGO_DIRECT, s);
-    int kgp = round_kb(s->k / s->groups), rg = s->c / s->groups * s->kh * s->kw, slices = weight_slices(s);
+    struct ws_need need = conv_ws_need(PASS_WEIGHTS, CONV_ALGO_DIRECT, s);
+    int kgp = conv_round_kb(s->k / s->groups), rg = s->c / s->groups * s->kh * s->kw, slices = conv_weight_slices(s);
     int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad, oh = conv_out_h(s), ow = conv_out_w(s);
     size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w, padded = s->pad ? (size_t)s->c * hp * wp : 0;
     size_t rtiles = (size_t)(rg + CONV_RB - 1) / CONV_RB;
