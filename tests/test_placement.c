@@ -276,6 +276,36 @@ static void impossible_layouts(void **state)
     acl_net_free(net);
 }
 
+/* An even LRN window is lopsided (size/2 before c, (size-1)/2 after): the halos are too, mirrored backward. */
+static void lrn_halo_even_window(void **state)
+{
+    (void)state;
+    struct acl_net *net = NULL;
+    assert_int_equal(acl_net_parse("input size=3 channels=1\nconv out=16 kernel=1\nlrn size=4\nfc out=classes\n",
+                                   "t.net", 10, &net), ACL_OK);
+    struct acl_placement p;
+    plan(net, 0.5, &p);
+    struct acl_transfer *t = NULL;
+    int n = 0;
+    assert_int_equal(acl_placement_transfers(net, &p, &t, &n), ACL_OK);
+    /* forward: lrn 0->1 [6,8), 1->0 [8,9); fc 1->0 [8,16); backward: fc 0->1 [8,16); lrn 0->1 [7,8), 1->0 [8,10) */
+    int want[][5] = {{ACL_XFER_LRN_HALO, 0, 1, 6, 8},       {ACL_XFER_LRN_HALO, 1, 0, 8, 9},
+                     {ACL_XFER_INPUT, 1, 0, 8, 16},         {ACL_XFER_INPUT_GRAD, 0, 1, 8, 16},
+                     {ACL_XFER_LRN_HALO_GRAD, 0, 1, 7, 8}, {ACL_XFER_LRN_HALO_GRAD, 1, 0, 8, 10}};
+    assert_int_equal(n, 6);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(t[i].kind, want[i][0]);
+        assert_int_equal(t[i].from, want[i][1]);
+        assert_int_equal(t[i].to, want[i][2]);
+        assert_int_equal(t[i].channels.begin, want[i][3]);
+        assert_int_equal(t[i].channels.end, want[i][4]);
+        assert_int_equal(t[i].bytes_per_image, (size_t)(want[i][4] - want[i][3]) * 9 * 4);
+    }
+    free(t);
+    acl_placement_free(&p);
+    acl_net_free(net);
+}
+
 static const struct acl_devlist_entry devs[] = {
     {"pthread-haswell-AMD EPYC", "Portable Computing Language"},
     {"Oclgrind Simulator", "Oclgrind"},
@@ -352,7 +382,7 @@ int main(void)
         cmocka_unit_test(paper_even_split),   cmocka_unit_test(paper_uneven_split),
         cmocka_unit_test(mini_splits),        cmocka_unit_test(cross_key),
         cmocka_unit_test(impossible_layouts), cmocka_unit_test(devices_argument),
-        cmocka_unit_test(split_argument),
+        cmocka_unit_test(split_argument),     cmocka_unit_test(lrn_halo_even_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

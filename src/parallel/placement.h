@@ -24,11 +24,12 @@
  *   channel cannot be split (an error). A grouped conv with cross=1 may thus split inside a group: the
  *   device holding part of a group runs that group's kernels on the channels it holds.
  *
- * LRN across channels: each output channel reads size/2 channels either side, so at the split each device
- * needs size/2 channels of the other's side (a halo). Forward: the halo of the LRN's input is copied across
- * both ways; each device then computes LRN for its own channels only. Backward: the input gradient of
- * channel c sums dout_j * out_j / scale_j over the window of c, so the owner of the halo channels j sends
- * that one product (size/2 channels) across both ways. */
+ * LRN across channels: output channel c reads size/2 channels before it and (size-1)/2 after (lrn.h), so at
+ * the split each device needs a few channels of the other's side (a halo). Forward: device 1 receives the
+ * size/2 input channels before the split, device 0 the (size-1)/2 after it; each device then computes LRN for
+ * its own channels only. Backward: the input gradient of channel c sums dout_j * out_j / scale_j over the
+ * mirrored window of c, so the owner of those channels j sends that one product across: (size-1)/2 channels
+ * to device 1, size/2 to device 0. */
 #ifndef ACL_PARALLEL_PLACEMENT_H
 #define ACL_PARALLEL_PLACEMENT_H
 
@@ -67,8 +68,8 @@ enum acl_pass { ACL_PASS_FORWARD, ACL_PASS_BACKWARD };
 enum acl_xfer_kind {
     ACL_XFER_INPUT,        /* forward: the other device's input channels of a cross=1 layer */
     ACL_XFER_INPUT_GRAD,   /* backward: the partial input gradient of the other device's channels, to add */
-    ACL_XFER_LRN_HALO,     /* forward: size/2 input channels next to the split */
-    ACL_XFER_LRN_HALO_GRAD /* backward: size/2 channels of dout * out / scale next to the split */
+    ACL_XFER_LRN_HALO,     /* forward: the input channels next to the split that the other's window reads */
+    ACL_XFER_LRN_HALO_GRAD /* backward: the same for dout * out / scale, with the window mirrored */
 };
 
 /* One copy between devices. The tensor is the input of `layer` (the output of layer - 1), a channel range of
