@@ -1,7 +1,7 @@
 /* fuzz_placement.c: libFuzzer target for the two-device placement (src/parallel/placement.h): every network
  * the parser accepts is either refused with a message or gets, at several splits, ranges that tile each
  * layer's channels and transfers that stay inside the tensors they copy from. */
-// fuzz-sources: src/net/netdesc.c src/net/presets.c src/parallel/placement.c -Icl
+// fuzz-sources: src/net/netdesc.c src/net/presets.c src/ops/conv_size.c src/parallel/placement.c -Icl
 // fuzz-libs: -lm
 // Built and run by scripts/fuzz.sh placement (seeds in fuzz/corpus/placement).
 #include <stdint.h>
@@ -12,17 +12,6 @@
 #include "parallel/placement.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* presets.c's memory plan calls into conv.c, which pulls in the whole OpenCL runtime; the plan is not
- * exercised here, so a stand-in lets the parser link alone. */
-struct conv_shape;
-size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap);
-size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap)
-{
-    (void)s;
-    (void)cap;
-    abort();
-}
 
 static void check(const struct acl_net *net, const struct acl_placement *p)
 {
