@@ -1,10 +1,10 @@
 /* fuzz_netdesc.c: libFuzzer target for the net description parser (the text `--model FILE` reads): any bytes
  * are refused with a message or give a network whose geometry and parameter table hold together. */
-// fuzz-sources: src/net/netdesc.c src/net/presets.c -Icl
+// fuzz-sources: src/net/netdesc.c src/net/presets.c src/ops/conv_size.c -Icl
 // fuzz-libs: -lm
 // Built and run by scripts/fuzz.sh; by hand, from the repository root:
 //   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc -Icl
-//     fuzz/fuzz_netdesc.c src/net/netdesc.c src/net/presets.c src/runtime/error.c -lm -o fuzz_netdesc
+//     fuzz/fuzz_netdesc.c src/net/netdesc.c src/net/presets.c src/ops/conv_size.c src/runtime/error.c -lm -o fuzz_netdesc
 //   ./fuzz_netdesc -max_total_time=60 fuzz/corpus/netdesc
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,8 +12,10 @@
  *   fc name=fc6 out=4096 bias_init=1                (out=classes: one output per class)
  * `name` names the layer (default: kind and index); `tensors` is the prefix of its parameter tensors
  * (default: the name), so the weight is "<tensors>.weight" and the bias "<tensors>.bias". `bias_init` is the
- * bias value of the paper's initialization (weights N(0, 0.01)). An unknown kind or key, a bad value or a
- * layer that does not fit its input is an error naming the line. */
+ * bias value of the paper's initialization (weights N(0, 0.01)). `cross=0|1` (conv, fc) says whether, split
+ * across two devices (src/parallel/placement.h), the layer reads the input channels of both devices (1) or
+ * only its own device's (0, only for a grouped conv); default: grouped convs 0, the rest 1. An unknown kind
+ * or key, a bad value or a layer that does not fit its input is an error naming the line. */
 #ifndef ACL_NET_NET_H
 #define ACL_NET_NET_H
 
@@ -45,6 +47,7 @@ struct acl_layer {
     float alpha, beta, k;           /* lrn */
     float p;                        /* dropout */
     float bias_init;                /* conv, fc: the paper's bias value */
+    int cross;                      /* conv, fc: on two devices, reads both devices' channels (0 for others) */
     int weight, bias;               /* tensor indices, -1 when the layer has none */
 };
 

@@ -193,6 +193,11 @@ static acl_status build_layer(struct acl_net *net, struct acl_layer *l, struct k
         }
         l->out_h = (l->in_h + 2 * l->pad - l->kernel) / l->stride + 1;
         l->out_w = (l->in_w + 2 * l->pad - l->kernel) / l->stride + 1;
+        ACL_TRY(get_int(kv, nkv, "cross", l->groups > 1 ? 0 : 1, 0, 1, 0, &l->cross, lc));
+        /* Reading only one's own channels equals the one-device layer only when the groups do not mix them. */
+        if (!l->cross && l->groups < 2)
+            return line_fail(lc, "cross=0 needs groups=2 or more: a layer that mixes all its input channels "
+                             "must read both devices' channels (cross=1)", NULL, NULL);
         ACL_TRY(add_tensor(net, tensors, "weight", 4, (int[]){l->out_c, l->in_c / l->groups, l->kernel, l->kernel},
                            &l->weight));
         ACL_TRY(add_tensor(net, tensors, "bias", 1, (int[]){l->out_c}, &l->bias));
@@ -200,6 +205,10 @@ static acl_status build_layer(struct acl_net *net, struct acl_layer *l, struct k
     case ACL_FC:
         ACL_TRY(get_int(kv, nkv, "out", INT_MIN, 1, 1 << 20, net->classes, &l->out_c, lc));
         ACL_TRY(get_float(kv, nkv, "bias_init", 0, -1e3, 1e3, &l->bias_init, lc));
+        ACL_TRY(get_int(kv, nkv, "cross", 1, 0, 1, 0, &l->cross, lc));
+        if (!l->cross)
+            return line_fail(lc, "cross=0: an fc layer reads every input channel, so it must read both "
+                             "devices' channels (cross=1)", NULL, NULL);
         l->out_h = l->out_w = 1;
         ACL_TRY(add_tensor(net, tensors, "weight", 2, (int[]){l->out_c, (int)acl_layer_in_size(l)}, &l->weight));
         ACL_TRY(add_tensor(net, tensors, "bias", 1, (int[]){l->out_c}, &l->bias));

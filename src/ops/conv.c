@@ -1,5 +1,5 @@
-/* conv.c: convolution forward and backward: host references, the im2col + GEMM and direct launchers, and
- * selftest cases. */
+/* conv.c: convolution forward and backward: host references and the im2col + GEMM and direct launchers
+ * (selftest cases in conv_selftest.c). */
 #include "ops/conv.h"
 
 #include <limits.h>
@@ -7,36 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conv_size.h"
 #include "ops/gemm.h"
 #include "runtime/error.h"
 
-/* The blocking of the direct kernels: equal to the defaults in cl/conv.cl (a tuning table that overrides
- * them there must hand the same values to this launcher). KB, the channels per work-item, is fixed there. */
-#define CONV_KB 16
-#define CONV_PX 6
-#define CONV_RB 6
-/* Work-items per work-group of conv_direct_forward along its pixel tiles. */
-#define CONV_LOCAL 8
-/* conv_direct_backward_weights: the work-items it aims at at least, and the output gradient per slice. */
-#define CONV_WEIGHT_ITEMS 64
-#define CONV_SLICE_BYTES (96 << 10)
-/* Lanes of conv_bias_backward's work-group (a power of two; fewer where the device allows fewer). */
-#define CONV_BIAS_LANES 64
-
 /* ---- shape ----------------------------------------------------------------------------------- */
 
-static int out_size(int in, int pad, int kernel, int stride)
-{
-    long long span = (long long)in + 2LL * pad - kernel;
-    if (stride < 1 || span < 0)
-        return 0;
-    return (int)(span / stride + 1);
-}
-
-int conv_out_h(const struct conv_shape *s) { return out_size(s->h, s->pad, s->kh, s->stride); }
-int conv_out_w(const struct conv_shape *s) { return out_size(s->w, s->pad, s->kw, s->stride); }
-
-static void shape_str(const struct conv_shape *s, char *buf, size_t size)
+void conv_shape_str(const struct conv_shape *s, char *buf, size_t size)
 {
     snprintf(buf, size, "N%d C%d %dx%d K%d %dx%d/%d p%d g%d", s->n, s->c, s->h, s->w, s->k, s->kh, s->kw,
              s->stride, s->pad, s->groups);
@@ -45,7 +22,7 @@ static void shape_str(const struct conv_shape *s, char *buf, size_t size)
 acl_status conv_check_shape(const struct conv_shape *s)
 {
     char d[96];
-    shape_str(s, d, sizeof d);
+    conv_shape_str(s, d, sizeof d);
     if (s->n < 1 || s->c < 1 || s->h < 1 || s->w < 1 || s->k < 1 || s->kh < 1 || s->kw < 1 || s->stride < 1 ||
         s->groups < 1 || s->pad < 0)
         return acl_fail(ACL_ERR_ARGUMENT, "conv %s: sizes, stride and groups must be positive and pad >= 0", d);
@@ -161,80 +138,12 @@ void conv_backward_weights_ref(double *dweight, double *dbias, const double *dou
 
 /* ---- launchers -------------------------------------------------------------------------------- */
 
+static const char *const pass_names[] = {"forward", "backward data", "backward weights"};
+
 /* Geometry every GEMM-path kernel of cl/conv.cl takes after its tensors and image count: (c, h, w, kh, kw,
  * stride, pad, oh, ow). */
 #define GEOMETRY(s) ARG_INT((s)->c), ARG_INT((s)->h), ARG_INT((s)->w), ARG_INT((s)->kh), ARG_INT((s)->kw), \
     ARG_INT((s)->stride), ARG_INT((s)->pad), ARG_INT(conv_out_h(s)), ARG_INT(conv_out_w(s))
-
-enum conv_pass { PASS_FORWARD, PASS_DATA, PASS_WEIGHTS };
-static const char *const pass_names[] = {"forward", "backward data", "backward weights"};
-
-/* n rounded up to the direct kernels' channel block. */
-static int round_kb(int n) { return (n + CONV_KB - 1) / CONV_KB * CONV_KB; }
-
-/* The backward-weights direct kernel splits the (image, row) sum into slices of about CONV_SLICE_BYTES of
- * output gradient per 16 channels, which the work-items of a work-group (one slice, all its tap blocks) then
- * read from cache, and into at least enough slices that every core gets work. A function of the shape only,
- * so a result does not depend on the chunking. */
-static int weight_slices(const struct conv_shape *s)
-{
-    int rg = s->c / s->groups * s->kh * s->kw, ow = conv_out_w(s);
-    long items = (long)(rg + CONV_RB - 1) / CONV_RB * s->groups * (round_kb(s->k / s->groups) / CONV_KB);
-    long rows = (long)s->n * conv_out_h(s), per = CONV_SLICE_BYTES / ((long)ow * CONV_KB * 4);
-    per = per < 1 ? 1 : per;
-    long want = (rows + per - 1) / per, enough = (CONV_WEIGHT_ITEMS + items - 1) / items;
-    want = want > enough ? want : enough;
-    want = want < rows ? want : rows;
-    return want < 1 ? 1 : (int)want;
-}
-
-/* Workspace of a pass by an algorithm: fixed floats (re-laid weights, partial sums) and floats per image
- * (column matrix, padded input, re-laid output gradient). */
-struct ws_need {
-    size_t fixed, per_image;
-};
-
-static struct ws_need ws_need(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s)
-{
-    size_t cg = (size_t)(s->c / s->groups), kg = (size_t)(s->k / s->groups), khw = (size_t)s->kh * s->kw;
-    size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), g = (size_t)s->groups;
-    size_t padded = (size_t)s->c * (s->h + 2 * (size_t)s->pad) * (s->w + 2 * (size_t)s->pad);
-    if (algo != CONV_ALGO_DIRECT)
-        return (struct ws_need){0, (size_t)s->c * khw * npix};
-    if (pass == PASS_FORWARD) /* weights (groups, cg*khw, kgp); the padded input unless pad is 0 */
-        return (struct ws_need){g * cg * khw * round_kb((int)kg), s->pad ? padded : 0};
-    if (pass == PASS_DATA) /* flipped weights (groups, kg*khw, cgp); the output gradient padded by kh-1-pad */
-        return (struct ws_need){g * kg * khw * round_kb((int)cg),
-                                (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
-    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
-    size_t kp = g * round_kb((int)kg);
-    return (struct ws_need){(size_t)weight_slices(s) * g * (cg * khw + 1) * (kp / g),
-                            (s->pad ? padded : 0) + npix * kp};
-}
-
-size_t conv_workspace_floats(const struct conv_shape *s)
-{
-    size_t most = 0;
-    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++)
-        for (int a = CONV_ALGO_IM2COL; a <= CONV_ALGO_DIRECT; a++) {
-            struct ws_need w = ws_need((enum conv_pass)pass, (enum conv_algo)a, s);
-            most = w.fixed + w.per_image > most ? w.fixed + w.per_image : most;
-        }
-    return most;
-}
-
-size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap)
-{
-    size_t most = 0;
-    for (int pass = PASS_FORWARD; pass <= PASS_WEIGHTS; pass++) {
-        struct ws_need w = ws_need((enum conv_pass)pass, CONV_ALGO_DIRECT, s);
-        size_t all = w.fixed + w.per_image * (size_t)s->n;
-        most = all > most ? all : most;
-    }
-    most = most < cap ? most : cap;
-    size_t least = conv_workspace_floats(s);
-    return most > least ? most : least;
-}
 
 /* A view of n floats must end below INT_MAX: kernels take element offsets as int. */
 static acl_status check_view(const struct conv_shape *s, const char *what, struct acl_view v, size_t n)
@@ -243,7 +152,7 @@ static acl_status check_view(const struct conv_shape *s, const char *what, struc
         return acl_fail(ACL_ERR_ARGUMENT, "conv: no buffer for the %s", what);
     if (v.off > (size_t)INT_MAX || n > (size_t)INT_MAX - v.off) {
         char d[96];
-        shape_str(s, d, sizeof d);
+        conv_shape_str(s, d, sizeof d);
         return acl_fail(ACL_ERR_ARGUMENT, "conv %s: the %s (offset %zu, %zu floats) ends past INT_MAX floats", d,
                         what, v.off, n);
     }
@@ -253,7 +162,7 @@ static acl_status check_view(const struct conv_shape *s, const char *what, struc
 /* Whether one image of the pass fits in ws_floats. */
 static int fits(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s, size_t ws_floats)
 {
-    struct ws_need w = ws_need(pass, algo, s);
+    struct ws_need w = conv_ws_need(pass, algo, s);
     return ws_floats >= w.fixed + w.per_image;
 }
 
@@ -261,11 +170,11 @@ static int fits(enum conv_pass pass, enum conv_algo algo, const struct conv_shap
 static acl_status chunk_images(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s,
                                struct acl_view ws, size_t ws_floats, int *chunk)
 {
-    struct ws_need w = ws_need(pass, algo, s);
+    struct ws_need w = conv_ws_need(pass, algo, s);
     size_t one = w.fixed + w.per_image;
     if (ws_floats < one) {
         char d[96];
-        shape_str(s, d, sizeof d);
+        conv_shape_str(s, d, sizeof d);
         return acl_fail(ACL_ERR_ARGUMENT, "conv %s: a workspace of %zu floats is smaller than one image needs "
                         "(%zu floats) for the %s pass by %s", d, ws_floats, one, pass_names[pass],
                         algo == CONV_ALGO_DIRECT ? "the direct kernels" : "im2col and GEMM");
@@ -315,7 +224,7 @@ static acl_status resolve_algo(enum conv_algo *algo, enum conv_pass pass, const 
         return acl_fail(ACL_ERR_ARGUMENT, "conv: unknown algorithm %d", (int)*algo);
     if (*algo == CONV_ALGO_DIRECT && pass == PASS_DATA && s->stride != 1) {
         char d[96];
-        shape_str(s, d, sizeof d);
+        conv_shape_str(s, d, sizeof d);
         return acl_fail(ACL_ERR_ARGUMENT, "conv %s: the direct backward-data kernel takes stride 1 only; use "
                         "im2col (or AUTO)", d);
     }
@@ -422,9 +331,9 @@ static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view sr
 static acl_status relayout_weight(struct acl_ctx *c, struct acl_view wt, struct acl_view weight, int kg, int rg,
                                   int groups, int flip, const struct conv_shape *s)
 {
-    size_t global[3] = {(size_t)round_kb(kg), (size_t)rg, (size_t)groups};
+    size_t global[3] = {(size_t)conv_round_kb(kg), (size_t)rg, (size_t)groups};
     return acl_launch(c, "conv_weight_relayout", 3, global, NULL,
-                      ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(round_kb(kg)),
+                      ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(conv_round_kb(kg)),
                                ARG_INT(groups), ARG_INT(flip), ARG_INT(s->kh), ARG_INT(s->kw)),
                       NULL);
 }
@@ -437,7 +346,7 @@ struct direct_geom {
 static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct acl_view xp, struct acl_view wt,
                                  struct acl_view bias, const struct direct_geom *d, const struct conv_shape *s)
 {
-    int kgp = round_kb(d->k / s->groups);
+    int kgp = conv_round_kb(d->k / s->groups);
     size_t tiles = ((size_t)d->nb * d->oh * d->ow + CONV_PX - 1) / CONV_PX;
     size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {CONV_LOCAL, 1};
     struct acl_view b = bias.buf ? bias : wt; /* a stand-in that the kernel never reads without a bias */
@@ -454,7 +363,7 @@ static acl_status forward_by_direct(struct acl_ctx *c, struct acl_view out, stru
                                     const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_FORWARD, CONV_ALGO_DIRECT, s);
+    struct ws_need need = conv_ws_need(PASS_FORWARD, CONV_ALGO_DIRECT, s);
     int kg = s->k / s->groups, rg = s->c / s->groups * s->kh * s->kw, hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
     size_t npix = (size_t)conv_out_h(s) * conv_out_w(s), img = (size_t)s->c * s->h * s->w;
     struct acl_view xp = acl_at(ws, need.fixed);
@@ -477,7 +386,7 @@ static acl_status data_by_direct(struct acl_ctx *c, struct acl_view dinp, struct
                                  struct acl_view weight, struct acl_view ws, int chunk, const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_DATA, CONV_ALGO_DIRECT, s);
+    struct ws_need need = conv_ws_need(PASS_DATA, CONV_ALGO_DIRECT, s);
     int cg = s->c / s->groups, rg = s->k / s->groups * s->kh * s->kw, oh = conv_out_h(s), ow = conv_out_w(s);
     int top = s->kh - 1 - s->pad, left = s->kw - 1 - s->pad, hp = s->h + s->kh - 1, wp = s->w + s->kw - 1;
     size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w;
@@ -498,8 +407,8 @@ static acl_status weights_by_direct(struct acl_ctx *c, struct acl_view dweight, 
                                     const struct conv_shape *s)
 {
     acl_status st = ACL_OK;
-    struct ws_need need = ws_need(PASS_WEIGHTS, CONV_ALGO_DIRECT, s);
-    int kgp = round_kb(s->k / s->groups), rg = s->c / s->groups * s->kh * s->kw, slices = weight_slices(s);
+    struct ws_need need = conv_ws_need(PASS_WEIGHTS, CONV_ALGO_DIRECT, s);
+    int kgp = conv_round_kb(s->k / s->groups), rg = s->c / s->groups * s->kh * s->kw, slices = conv_weight_slices(s);
     int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad, oh = conv_out_h(s), ow = conv_out_w(s);
     size_t npix = (size_t)oh * ow, img = (size_t)s->c * s->h * s->w, padded = s->pad ? (size_t)s->c * hp * wp : 0;
     size_t rtiles = (size_t)(rg + CONV_RB - 1) / CONV_RB;
@@ -653,189 +562,4 @@ acl_status conv_backward_weights(struct acl_ctx *c, struct acl_view dweight, str
     ACL_TRY(finish_event(c, ev));
 cleanup:
     return st;
-}
-
-/* ---- selftest -------------------------------------------------------------------------------- */
-
-struct conv_case {
-    struct conv_shape s;
-    int ws_images; /* the workspace holds this many images (0: the whole batch), to exercise chunking */
-    int off;       /* element offset of the inputs and the workspace in their buffers */
-    int no_bias;   /* also run the forward without a bias */
-};
-
-/* Host data of one case: floats for the device (each input behind `off` leading floats), doubles for the
- * references. */
-struct conv_data {
-    size_t n_inp, n_out, n_wt, off;
-    float *inp, *wt, *bias, *dout, *dwt0, *dbias0;
-    double *inp_d, *wt_d, *bias_d, *dout_d, *out_d, *dinp_d, *dwt_d, *dbias_d;
-};
-
-static acl_status data_alloc(struct conv_data *d, const struct conv_case *cc, uint64_t seed)
-{
-    const struct conv_shape *s = &cc->s;
-    d->off = (size_t)cc->off;
-    d->n_inp = (size_t)s->n * s->c * s->h * s->w;
-    d->n_out = (size_t)s->n * s->k * conv_out_h(s) * conv_out_w(s);
-    d->n_wt = (size_t)s->k * (s->c / s->groups) * s->kh * s->kw;
-    size_t nf = 4 * d->off + d->n_inp + 2 * d->n_wt + 2 * (size_t)s->k + d->n_out;
-    size_t nd = 2 * d->n_inp + 2 * d->n_wt + 2 * (size_t)s->k + 2 * d->n_out;
-    float *f = malloc(nf * sizeof *f);
-    double *x = malloc(nd * sizeof *x);
-    d->inp = f;
-    d->inp_d = x;
-    if (!f || !x) {
-        free(f);
-        free(x);
-        d->inp = NULL;
-        d->inp_d = NULL;
-        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
-    }
-    acl_rand_fill(&seed, f, nf, -1, 1);
-    d->wt = d->inp + d->off + d->n_inp;
-    d->bias = d->wt + d->off + d->n_wt;
-    d->dout = d->bias + d->off + s->k;
-    d->dwt0 = d->dout + d->off + d->n_out;
-    d->dbias0 = d->dwt0 + d->n_wt;
-    d->wt_d = d->inp_d + d->n_inp;
-    d->bias_d = d->wt_d + d->n_wt;
-    d->dout_d = d->bias_d + s->k;
-    d->out_d = d->dout_d + d->n_out;
-    d->dinp_d = d->out_d + d->n_out;
-    d->dwt_d = d->dinp_d + d->n_inp;
-    d->dbias_d = d->dwt_d + d->n_wt;
-    acl_to_double(d->inp + d->off, d->inp_d, d->n_inp);
-    acl_to_double(d->wt + d->off, d->wt_d, d->n_wt);
-    acl_to_double(d->bias + d->off, d->bias_d, (size_t)s->k);
-    acl_to_double(d->dout + d->off, d->dout_d, d->n_out);
-    acl_to_double(d->dwt0, d->dwt_d, d->n_wt);
-    acl_to_double(d->dbias0, d->dbias_d, (size_t)s->k);
-    conv_forward_ref(d->out_d, d->inp_d, d->wt_d, d->bias_d, s);
-    conv_backward_data_ref(d->dinp_d, d->dout_d, d->wt_d, s);
-    conv_backward_weights_ref(d->dwt_d, d->dbias_d, d->dout_d, d->inp_d, s);
-    return ACL_OK;
-}
-
-/* The workspace's floats around its view: up to 8 before it, and its sentinel after. */
-#define CONV_GUARD_FLOATS (8 + ACL_SENTINEL_FLOATS)
-
-static acl_status ws_guard(struct acl_ctx *c, cl_mem ws, size_t off, size_t ws_floats, float *guard)
-{
-    size_t before = off < 8 ? off : 8;
-    for (int i = 0; i < CONV_GUARD_FLOATS; i++)
-        guard[i] = 0;
-    acl_status st = acl_read(c, ws, (off - before) * sizeof(float), before * sizeof(float), guard);
-    if (st == ACL_OK)
-        st = acl_read(c, ws, (off + ws_floats) * sizeof(float), ACL_SENTINEL_FLOATS * sizeof(float), guard + 8);
-    return st;
-}
-
-static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const struct conv_case *cc, uint64_t seed)
-{
-    const struct conv_shape *s = &cc->s;
-    enum { INP, WT, BIAS, DOUT, OUT, DINP, DWT, DBIAS, WS, NMEM };
-    cl_mem m[NMEM] = {NULL};
-    struct conv_data d = {0};
-    float guard[2][CONV_GUARD_FLOATS];
-    acl_status st = data_alloc(&d, cc, seed);
-    if (st != ACL_OK)
-        return st;
-    size_t off = d.off, ws_floats = conv_workspace_floats(s) * (size_t)(cc->ws_images ? cc->ws_images : s->n);
-    ACL_TRY(acl_check_input(c, d.inp, off + d.n_inp, &m[INP]));
-    ACL_TRY(acl_check_input(c, d.wt, off + d.n_wt, &m[WT]));
-    ACL_TRY(acl_check_input(c, d.bias, off + (size_t)s->k, &m[BIAS]));
-    ACL_TRY(acl_check_input(c, d.dout, off + d.n_out, &m[DOUT]));
-    /* The workspace is poisoned too: an element read before any kernel wrote it turns an output into NaN. */
-    ACL_TRY(acl_check_output(c, off + ws_floats, &m[WS]));
-    ACL_TRY(ws_guard(c, m[WS], off, ws_floats, guard[0]));
-    struct acl_view inp = {m[INP], off}, wt = {m[WT], off}, bias = {m[BIAS], off}, dout = {m[DOUT], off},
-                    ws = {m[WS], off};
-
-    acl_check_row row = {.op = "conv.forward.im2col"};
-    shape_str(s, row.shape, sizeof row.shape);
-    static const enum conv_algo algos[] = {CONV_ALGO_IM2COL, CONV_ALGO_DIRECT};
-    static const char *const algo_names[] = {"im2col", "direct"};
-    for (int no_bias = 0; no_bias <= cc->no_bias; no_bias++) {
-        if (no_bias) /* the same forward without a bias (bias.buf NULL), against its own reference */
-            conv_forward_ref(d.out_d, d.inp_d, d.wt_d, NULL, s);
-        for (int a = 0; a < 2; a++) {
-            snprintf(row.op, sizeof row.op, "conv.forward.%s%s", algo_names[a], no_bias ? ".nobias" : "");
-            ACL_TRY(acl_check_output(c, d.n_out, &m[OUT]));
-            ACL_TRY(conv_forward(c, (struct acl_view){m[OUT], 0}, inp, wt, no_bias ? (struct acl_view){NULL, 0} : bias,
-                                 ws, ws_floats, algos[a], s, NULL));
-            ACL_TRY(acl_check_compare(c, m[OUT], d.out_d, d.n_out, 1e-5, &row));
-            acl_selftest_report(t, &row);
-            acl_release_mems(&m[OUT], 1);
-        }
-    }
-
-    for (int a = 0; a < 2; a++) {
-        if (algos[a] == CONV_ALGO_DIRECT && s->stride != 1)
-            continue; /* the direct backward data takes stride 1 only */
-        snprintf(row.op, sizeof row.op, "conv.backward_data.%s", algo_names[a]);
-        ACL_TRY(acl_check_output(c, d.n_inp, &m[DINP]));
-        ACL_TRY(conv_backward_data(c, (struct acl_view){m[DINP], 0}, dout, wt, ws, ws_floats, algos[a], s, NULL));
-        ACL_TRY(acl_check_compare(c, m[DINP], d.dinp_d, d.n_inp, 1e-5, &row));
-        acl_selftest_report(t, &row);
-        acl_release_mems(&m[DINP], 1);
-    }
-
-    for (int a = 0; a < 2; a++) {
-        ACL_TRY(acl_check_output_init(c, d.dwt0, d.n_wt, &m[DWT]));
-        ACL_TRY(acl_check_output_init(c, d.dbias0, (size_t)s->k, &m[DBIAS]));
-        ACL_TRY(conv_backward_weights(c, (struct acl_view){m[DWT], 0}, (struct acl_view){m[DBIAS], 0}, dout, inp,
-                                      ws, ws_floats, algos[a], s, NULL));
-        snprintf(row.op, sizeof row.op, "conv.backward_weights.%s", algo_names[a]);
-        ACL_TRY(acl_check_compare(c, m[DWT], d.dwt_d, d.n_wt, 1e-5, &row));
-        acl_selftest_report(t, &row);
-        snprintf(row.op, sizeof row.op, "conv.backward_bias.%s", algo_names[a]);
-        ACL_TRY(acl_check_compare(c, m[DBIAS], d.dbias_d, (size_t)s->k, 1e-5, &row));
-        acl_selftest_report(t, &row);
-        acl_release_mems(&m[DWT], 2);
-    }
-
-    /* No launcher wrote outside the workspace view it was given (before its offset or past its end). */
-    ACL_TRY(ws_guard(c, m[WS], off, ws_floats, guard[1]));
-    snprintf(row.op, sizeof row.op, "conv.workspace_bounds");
-    row.pass = memcmp(guard[0], guard[1], sizeof guard[0]) == 0;
-    row.max_abs = 0;
-    row.max_err = row.pass ? 0 : 2;
-    snprintf(row.note, sizeof row.note, "%s", row.pass ? "" : "written outside its view");
-    acl_selftest_report(t, &row);
-cleanup:
-    acl_release_mems(m, NMEM);
-    free(d.inp);
-    free(d.inp_d);
-    return st;
-}
-
-acl_status conv_selftest(struct acl_ctx *c, struct acl_selftest *t)
-{
-    /* {n, c, h, w, k, kh, kw, stride, pad, groups}, workspace images, offset, no-bias rows. Tiny ones first. */
-    static const struct conv_case cases[] = {
-        {{1, 1, 1, 1, 1, 1, 1, 1, 0, 1}, 0, 0, 0},
-        {{3, 37, 1, 1, 21, 1, 1, 1, 0, 1}, 0, 2, 0},    /* a fully connected layer, as the model runs it */
-        {{2, 3, 13, 11, 5, 3, 3, 1, 1, 1}, 0, 3, 1},    /* batch 2, odd sizes, 3 -> 5 channels */
-        {{2, 6, 13, 11, 4, 3, 3, 2, 1, 2}, 1, 0, 1},    /* groups 2, stride 2, one image per pass */
-        {{1, 7, 15, 15, 6, 5, 5, 2, 2, 1}, 0, 1, 0},
-        {{2, 4, 23, 19, 6, 11, 11, 4, 0, 2}, 1, 5, 0},  /* conv1-like, grouped */
-        {{1, 67, 9, 7, 10, 1, 1, 1, 0, 1}, 0, 0, 0},    /* 1x1 */
-        {{2, 10, 7, 9, 14, 3, 3, 2, 2, 2}, 0, 2, 0},    /* pad beyond half the kernel; 7 channels per group */
-        {{2, 3, 31, 29, 8, 11, 11, 4, 2, 1}, 1, 0, 0},  /* 11x11 stride 4 pad 2 */
-        {{2, 67, 13, 11, 66, 5, 5, 1, 2, 1}, 0, 7, 0},  /* 67 -> 66 channels */
-        /* AlexNet at batch 1, the paper's (Caffe's) geometry */
-        {{1, 3, 227, 227, 96, 11, 11, 4, 0, 1}, 0, 0, 0},
-        {{1, 96, 27, 27, 256, 5, 5, 1, 2, 2}, 0, 0, 0},
-        {{1, 256, 13, 13, 384, 3, 3, 1, 1, 1}, 0, 0, 0},
-        {{1, 384, 13, 13, 384, 3, 3, 1, 1, 2}, 0, 0, 0},
-        {{1, 384, 13, 13, 256, 3, 3, 1, 1, 2}, 0, 0, 0},
-    };
-    int count = t->tiny ? 8 : (int)(sizeof cases / sizeof cases[0]);
-    for (int i = 0; i < count; i++) {
-        acl_status st = check_case(c, t, &cases[i], 3000 + (uint64_t)i);
-        if (st != ACL_OK)
-            return st;
-    }
-    return ACL_OK;
 }

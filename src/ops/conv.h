@@ -35,6 +35,8 @@ size_t conv_workspace_floats_batch(const struct conv_shape *s, size_t cap);
 #define CONV_WORKSPACE_CAP ((size_t)64 << 20)
 /* ACL_OK, or ACL_ERR_ARGUMENT naming what is wrong with s. */
 acl_status conv_check_shape(const struct conv_shape *s);
+/* "N.. C.. HxW K.. khxkw/stride p.. g..", for messages and selftest rows. */
+void conv_shape_str(const struct conv_shape *s, char *buf, size_t size);
 
 /* ---- references (double) ---------------------------------------------------------------------- */
 

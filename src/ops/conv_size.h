@@ -1,0 +1,35 @@
+/* conv_size.h: the direct kernels' blocking and the workspace each pass needs (conv_size.c); internal to
+ * src/ops/conv*.c, apart from what conv.h declares. */
+#ifndef ACL_OPS_CONV_SIZE_H
+#define ACL_OPS_CONV_SIZE_H
+
+#include "ops/conv.h"
+
+/* The blocking of the direct kernels: equal to the defaults in cl/conv.cl (a tuning table that overrides
+ * them there must hand the same values to this launcher). KB, the channels per work-item, is fixed there. */
+#define CONV_KB 16
+#define CONV_PX 6
+#define CONV_RB 6
+/* Work-items per work-group of conv_direct_forward along its pixel tiles. */
+#define CONV_LOCAL 8
+/* conv_direct_backward_weights: the work-items it aims at at least, and the output gradient per slice. */
+#define CONV_WEIGHT_ITEMS 64
+#define CONV_SLICE_BYTES (96 << 10)
+/* Lanes of conv_bias_backward's work-group (a power of two; fewer where the device allows fewer). */
+#define CONV_BIAS_LANES 64
+
+enum conv_pass { PASS_FORWARD, PASS_DATA, PASS_WEIGHTS };
+
+/* Workspace of a pass by an algorithm: fixed floats (re-laid weights, partial sums) and floats per image
+ * (column matrix, padded input, re-laid output gradient). */
+struct ws_need {
+    size_t fixed, per_image;
+};
+
+/* n rounded up to the direct kernels' channel block. */
+int conv_round_kb(int n);
+/* Slices of the backward-weights direct kernel's (image, row) sum: a function of the shape only. */
+int conv_weight_slices(const struct conv_shape *s);
+struct ws_need conv_ws_need(enum conv_pass pass, enum conv_algo algo, const struct conv_shape *s);
+
+#endif
