@@ -12,23 +12,13 @@ static char tmpdir[64];
 static int make_tmpdir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/acl-npy-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_make(tmpdir, sizeof tmpdir, "npy");
 }
 
 static int remove_tmpdir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void expect_error(acl_status st, acl_status want, const char *part)
-{
-    if (st != want || !strstr(acl_last_error(), part))
-        fail_msg("expected %s with \"%s\", got %s: %s", acl_status_name(want), part, acl_status_name(st),
-                 acl_last_error());
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* A version 1.0 (or 2.0) file image with this header text (used as is) and data_bytes zero bytes, in an
@@ -59,7 +49,7 @@ static acl_status read_header(int major, const char *header, size_t data_bytes, 
 static void expect_bad(const char *header, size_t data_bytes, const char *part)
 {
     struct acl_npy_array a;
-    expect_error(read_header(1, header, data_bytes, &a), ACL_ERR_FORMAT, part);
+    test_expect_status(read_header(1, header, data_bytes, &a), ACL_ERR_FORMAT, part);
     assert_null(a.data);
 }
 
@@ -117,16 +107,16 @@ static void golden_rejects(void **state)
 {
     (void)state;
     struct acl_npy_array a;
-    expect_error(acl_npy_read(ACL_TEST_DATA "/f64.npy", &a), ACL_ERR_FORMAT,
+    test_expect_status(acl_npy_read(ACL_TEST_DATA "/f64.npy", &a), ACL_ERR_FORMAT,
                  "f64.npy: dtype '<f8' (float64) is not supported");
     assert_null(a.data);
-    expect_error(acl_npy_read(ACL_TEST_DATA "/i64.npy", &a), ACL_ERR_FORMAT, "dtype '<i8' (int64)");
-    expect_error(acl_npy_read(ACL_TEST_DATA "/f32_big_endian.npy", &a), ACL_ERR_FORMAT,
+    test_expect_status(acl_npy_read(ACL_TEST_DATA "/i64.npy", &a), ACL_ERR_FORMAT, "dtype '<i8' (int64)");
+    test_expect_status(acl_npy_read(ACL_TEST_DATA "/f32_big_endian.npy", &a), ACL_ERR_FORMAT,
                  "dtype '>f4' (big-endian float32)");
-    expect_error(acl_npy_read(ACL_TEST_DATA "/f32_fortran.npy", &a), ACL_ERR_FORMAT, "fortran_order is True");
-    expect_error(acl_npy_read("/nonexistent.npy", &a), ACL_ERR_IO, "/nonexistent.npy: cannot open");
-    expect_error(acl_npy_read(tmpdir, &a), ACL_ERR_IO, "not a regular file");
-    expect_error(acl_npy_read(ACL_TEST_DATA "/golden.safetensors", &a), ACL_ERR_FORMAT, "not a .npy file");
+    test_expect_status(acl_npy_read(ACL_TEST_DATA "/f32_fortran.npy", &a), ACL_ERR_FORMAT, "fortran_order is True");
+    test_expect_status(acl_npy_read("/nonexistent.npy", &a), ACL_ERR_IO, "/nonexistent.npy: cannot open");
+    test_expect_status(acl_npy_read(tmpdir, &a), ACL_ERR_IO, "not a regular file");
+    test_expect_status(acl_npy_read(ACL_TEST_DATA "/golden.safetensors", &a), ACL_ERR_FORMAT, "not a .npy file");
 }
 
 /* Our writer produces exactly the bytes numpy.save did for the same array. */
@@ -181,16 +171,16 @@ static void file_round_trip(void **state)
 
     /* bad arguments leave the previous file as it was */
     const int64_t negative[2] = {2, -3};
-    expect_error(acl_npy_write(path, x, 2, negative), ACL_ERR_ARGUMENT, "y.npy: negative dimension -3");
-    expect_error(acl_npy_write(path, x, 33, shape), ACL_ERR_ARGUMENT, "rank 33");
-    expect_error(acl_npy_write(path, NULL, 3, shape), ACL_ERR_ARGUMENT, "no data");
+    test_expect_status(acl_npy_write(path, x, 2, negative), ACL_ERR_ARGUMENT, "y.npy: negative dimension -3");
+    test_expect_status(acl_npy_write(path, x, 33, shape), ACL_ERR_ARGUMENT, "rank 33");
+    test_expect_status(acl_npy_write(path, NULL, 3, shape), ACL_ERR_ARGUMENT, "no data");
     assert_int_equal(acl_npy_read(path, &a), ACL_OK);
     assert_int_equal(a.count, 30);
     acl_npy_free(&a);
     assert_int_equal(access(tmp, F_OK), -1);
 
     snprintf(path, sizeof path, "%s/missing/y.npy", tmpdir);
-    expect_error(acl_npy_write(path, x, 3, shape), ACL_ERR_IO, "cannot create");
+    test_expect_status(acl_npy_write(path, x, 3, shape), ACL_ERR_IO, "cannot create");
 }
 
 static void truncated_at_every_length(void **state)
@@ -278,26 +268,26 @@ static void bad_preambles(void **state)
     assert_int_equal(acl_npy_read_memory(b, size, "x", &a), ACL_OK);
     acl_npy_free(&a);
     b[6] = 4;
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "version 4.0 is not supported");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "version 4.0 is not supported");
     b[6] = 1;
     b[7] = 1;
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "version 1.1");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "version 1.1");
     b[7] = 0;
     b[1] = 'n';
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "x: not a .npy file");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "x: not a .npy file");
     b[1] = 'N';
     b[8] = 0xff;
     b[9] = 0xff;
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "the header needs 65545 bytes");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "the header needs 65545 bytes");
     free(b);
     b = image(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}\n", 4, &size);
     assert_int_equal(acl_npy_read_memory(b, size, "x", &a), ACL_OK);
     acl_npy_free(&a);
     b[10] = 1; /* 65536 + the real length */
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "over the 65536-byte limit");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "over the 65536-byte limit");
     b[10] = 0;
     b[11] = 0x80;
-    expect_error(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "over the 65536-byte limit");
+    test_expect_status(acl_npy_read_memory(b, size, "x", &a), ACL_ERR_FORMAT, "over the 65536-byte limit");
     b[6] = 3; /* version 3.0 only allows UTF-8 in the header; the layout is 2.0's */
     b[11] = 0;
     assert_int_equal(acl_npy_read_memory(b, size, "x", &a), ACL_OK);

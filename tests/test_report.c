@@ -16,23 +16,13 @@ static char tmpdir[64];
 static int make_tmpdir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/acl-report-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_make(tmpdir, sizeof tmpdir, "report");
 }
 
 static int remove_tmpdir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void expect_error(acl_status st, acl_status want, const char *part)
-{
-    if (st != want || !strstr(acl_last_error(), part))
-        fail_msg("expected %s with \"%s\", got %s: %s", acl_status_name(want), part, acl_status_name(st),
-                 acl_last_error());
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* The grid as PNG, decoded back by stb_image (through data/decode.c, which gives RGB): checks the stored
@@ -345,8 +335,8 @@ static void metrics_lines_are_read_strictly(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         acl_status st = acl_metrics_parse(bad[i].text, strlen(bad[i].text), "run/metrics.jsonl", &m);
-        expect_error(st, ACL_ERR_FORMAT, bad[i].part);
-        expect_error(st, ACL_ERR_FORMAT, "run/metrics.jsonl line ");
+        test_expect_status(st, ACL_ERR_FORMAT, bad[i].part);
+        test_expect_status(st, ACL_ERR_FORMAT, "run/metrics.jsonl line ");
     }
     /* Through the file, as `report` meets it: the message names the file and the line. */
     char path[256];
@@ -355,9 +345,9 @@ static void metrics_lines_are_read_strictly(void **state)
     snprintf(path, sizeof path, "%s/bad/metrics.jsonl", tmpdir);
     test_write_file(path, bad[0].text, strlen(bad[0].text));
     snprintf(path, sizeof path, "%s/bad", tmpdir);
-    expect_error(acl_report_write(path, NULL, NULL, NULL), ACL_ERR_FORMAT, "bad/metrics.jsonl line 2: ");
+    test_expect_status(acl_report_write(path, NULL, NULL, NULL), ACL_ERR_FORMAT, "bad/metrics.jsonl line 2: ");
     snprintf(path, sizeof path, "%s/none", tmpdir);
-    expect_error(acl_report_write(path, NULL, NULL, NULL), ACL_ERR_IO, "none/metrics.jsonl");
+    test_expect_status(acl_report_write(path, NULL, NULL, NULL), ACL_ERR_IO, "none/metrics.jsonl");
 
     /* Other scalar keys are ignored; an unterminated last line that does not parse is a write cut short. */
     static const char ok[] = "{\"step\": 1, \"epoch\": 0, \"loss\": 2.5e-1, \"lr\": 0.1, \"note\": \"a\\\"b\", "

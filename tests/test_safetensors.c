@@ -16,28 +16,18 @@ static char tmpdir[64];
 static int make_tmpdir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/acl-st-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_make(tmpdir, sizeof tmpdir, "st");
 }
 
 static int remove_tmpdir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* Expects st to be `want` with a message containing `part`. */
-static void expect_error(acl_status st, acl_status want, const char *part)
-{
-    if (st != want || !strstr(acl_last_error(), part))
-        fail_msg("expected %s with \"%s\", got %s: %s", acl_status_name(want), part, acl_status_name(st),
-                 acl_last_error());
-}
-
 /* A file image: the header length, json, and data_size zero bytes. Returned in an exact-size allocation so
  * AddressSanitizer sees any read past the end. */
 static unsigned char *image_n(const char *json, size_t n, size_t data_size, size_t *size)
@@ -75,7 +65,7 @@ static acl_status open_json(const char *json, size_t data_size)
 
 static void expect_bad(const char *json, size_t data_size, const char *part)
 {
-    expect_error(open_json(json, data_size), ACL_ERR_FORMAT, part);
+    test_expect_status(open_json(json, data_size), ACL_ERR_FORMAT, part);
 }
 
 #define T1(name) "\"" name "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}"
@@ -215,10 +205,11 @@ static void golden_file(void **state)
     assert_string_equal(acl_st_meta(f, "format"), "pt");
     /* Python wrote these as \u escapes, the emoji as a surrogate pair */
     assert_string_equal(acl_st_meta(f, "note"), "caf\xc3\xa9 \"quoted\" back\\slash\nline \xf0\x9f\x98\x80");
-    expect_error(acl_st_read_f32(f, "step", got, 1), ACL_ERR_FORMAT, "tensor step is I64 [], not F32");
-    expect_error(acl_st_read_f32(f, "conv1.bias", got, 3), ACL_ERR_FORMAT,
+    test_expect_status(acl_st_read_f32(f, "step", got, 1), ACL_ERR_FORMAT, "tensor step is I64 [], not F32");
+    test_expect_status(acl_st_read_f32(f, "conv1.bias", got, 3), ACL_ERR_FORMAT,
                  "tensor conv1.bias has shape [2] (2 elements), expected 3");
-    expect_error(acl_st_find(f, "fc8.bias", &info), ACL_ERR_FORMAT, "golden.safetensors: no tensor named 'fc8.bias'");
+    test_expect_status(acl_st_find(f, "fc8.bias", &info), ACL_ERR_FORMAT,
+                       "golden.safetensors: no tensor named 'fc8.bias'");
     acl_st_close(f);
 }
 
@@ -288,20 +279,20 @@ static void bad_header_length(void **state)
     struct acl_st_file *f;
     unsigned char b[64] = {0};
     for (size_t n = 0; n < 8; n++)
-        expect_error(acl_st_open_memory(b, n, "x", &f), ACL_ERR_FORMAT, "too short for a safetensors file");
+        test_expect_status(acl_st_open_memory(b, n, "x", &f), ACL_ERR_FORMAT, "too short for a safetensors file");
     memcpy(b + 8, "{}", 2);
     b[7] = 0x80; /* 2^63 */
-    expect_error(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "over the 100 MB limit");
+    test_expect_status(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "over the 100 MB limit");
     memset(b, 0, 8);
     b[3] = 0x10; /* 256 MB */
-    expect_error(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "over the 100 MB limit");
+    test_expect_status(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "over the 100 MB limit");
     memset(b, 0, 8);
     b[0] = 3;
-    expect_error(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "goes past the end of the file (10 bytes)");
+    test_expect_status(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "goes past the end of the file (10 bytes)");
     b[0] = 0;
-    expect_error(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "not a JSON object");
+    test_expect_status(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "not a JSON object");
     b[0] = 1;
-    expect_error(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "not a JSON object");
+    test_expect_status(acl_st_open_memory(b, 10, "x", &f), ACL_ERR_FORMAT, "not a JSON object");
     expect_bad("[1]", 0, "not a JSON object");
     expect_bad(" {}", 0, "not a JSON object"); /* the format demands '{' first */
     assert_int_equal(open_json("{}      ", 0), ACL_OK); /* padding after it is fine */
@@ -339,7 +330,7 @@ static void bad_json(void **state)
     expect_bad("{\"\\x41\":{}}", 0, "after a backslash");
     expect_bad("{\"\\u12g4\":{}}", 0, "four hex digits");
     static const char nul[] = "{\"a\":{\"dtype\":\"F32\"\0,\"shape\":[2],\"data_offsets\":[0,8]}}";
-    expect_error(open_json_n(nul, sizeof nul - 1, 8), ACL_ERR_FORMAT, "found byte 0x00");
+    test_expect_status(open_json_n(nul, sizeof nul - 1, 8), ACL_ERR_FORMAT, "found byte 0x00");
     /* escapes that are fine, in a name found by its unescaped value */
     size_t size;
     struct acl_st_file *f;
@@ -400,28 +391,28 @@ static void writer_rejects_bad_tensors(void **state)
 
     struct acl_st_tensor bad[2] = {t[0], t[1]};
     bad[1].name = "conv1.weight";
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT,
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT,
                  "keep.safetensors: tensor name 'conv1.weight' appears twice");
     bad[1] = t[1];
     bad[1].name = "__metadata__";
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
     bad[1].name = NULL;
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
     bad[1].name = "bad\xff";
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "is not allowed");
     bad[1] = t[1];
     bad[1].shape[0] = -2;
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "negative dimension -2");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "negative dimension -2");
     bad[1] = t[1];
     bad[1].ndim = 9;
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "rank 9");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "rank 9");
     bad[1] = t[1];
     bad[1].data = NULL;
-    expect_error(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "conv1.bias: no data");
+    test_expect_status(acl_st_write(path, bad, 2, NULL, 0), ACL_ERR_ARGUMENT, "conv1.bias: no data");
     static const char *const dup[] = {"k", "v", "k", "w"};
-    expect_error(acl_st_write(path, t, 2, dup, 2), ACL_ERR_ARGUMENT, "metadata key 'k' appears twice");
+    test_expect_status(acl_st_write(path, t, 2, dup, 2), ACL_ERR_ARGUMENT, "metadata key 'k' appears twice");
     static const char *const null_value[] = {"k", NULL};
-    expect_error(acl_st_write(path, t, 2, null_value, 1), ACL_ERR_ARGUMENT, "metadata value 0 is NULL");
+    test_expect_status(acl_st_write(path, t, 2, null_value, 1), ACL_ERR_ARGUMENT, "metadata value 0 is NULL");
 
     unsigned char *after = test_read_file(path, &after_size);
     assert_int_equal(before_size, after_size);
@@ -431,7 +422,7 @@ static void writer_rejects_bad_tensors(void **state)
     free(after);
 
     snprintf(path, sizeof path, "%s/no/such/folder/x.safetensors", tmpdir);
-    expect_error(acl_st_write(path, t, 2, NULL, 0), ACL_ERR_IO, "cannot create");
+    test_expect_status(acl_st_write(path, t, 2, NULL, 0), ACL_ERR_IO, "cannot create");
 }
 
 /* A disk that fills up mid-write (simulated by a file size limit): an error, the old file intact, no
@@ -459,7 +450,7 @@ static void full_disk_keeps_old_file(void **state)
     acl_status st = acl_st_write(path, &large, 1, NULL, 0);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, SIG_DFL);
-    expect_error(st, ACL_ERR_IO, "full.safetensors: writing failed");
+    test_expect_status(st, ACL_ERR_IO, "full.safetensors: writing failed");
 
     unsigned char *after = test_read_file(path, &after_size);
     assert_int_equal(before_size, after_size);
@@ -474,11 +465,12 @@ static void open_errors(void **state)
     (void)state;
     struct acl_st_file *f;
     char path[128];
-    expect_error(acl_st_open("/nonexistent/x.safetensors", &f), ACL_ERR_IO, "/nonexistent/x.safetensors: cannot open");
-    expect_error(acl_st_open(tmpdir, &f), ACL_ERR_IO, "not a regular file");
+    test_expect_status(acl_st_open("/nonexistent/x.safetensors", &f), ACL_ERR_IO,
+                       "/nonexistent/x.safetensors: cannot open");
+    test_expect_status(acl_st_open(tmpdir, &f), ACL_ERR_IO, "not a regular file");
     snprintf(path, sizeof path, "%s/text.safetensors", tmpdir);
     test_write_file(path, "hello, world\n", 13);
-    expect_error(acl_st_open(path, &f), ACL_ERR_FORMAT, "text.safetensors: header length");
+    test_expect_status(acl_st_open(path, &f), ACL_ERR_FORMAT, "text.safetensors: header length");
 }
 
 int main(void)

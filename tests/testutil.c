@@ -124,3 +124,23 @@ void test_write_file(const char *path, const void *data, size_t n)
     assert_int_equal(fwrite(data, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
 }
+
+void test_expect_status(acl_status st, acl_status want, const char *part)
+{
+    if (st != want || !strstr(acl_last_error(), part))
+        fail_msg("expected %s with \"%s\", got %s: %s", acl_status_name(want), part, acl_status_name(st),
+                 acl_last_error());
+}
+
+int test_tmpdir_make(char *dir, size_t size, const char *tag)
+{
+    snprintf(dir, size, "/tmp/acl-%s-XXXXXX", tag);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+int test_tmpdir_remove(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}

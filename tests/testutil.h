@@ -37,6 +37,13 @@ typedef double (*fd_fn)(void *ctx, const double *x);
 double fd_max_error(fd_fn f, void *ctx, double *x, size_t n, const double *analytic, double h, double atol);
 double fd_dot(const double *a, const double *b, size_t n);
 /* A whole file, malloc'd and NUL-terminated (*size may be NULL); fails the test when unreadable. */
+/* Fails the test unless st is want and the last error message contains part. */
+void test_expect_status(acl_status st, acl_status want, const char *part);
+/* A fresh folder /tmp/acl-<tag>-XXXXXX written into dir (64 bytes or more), and its removal with what it holds:
+ * the bodies of cmocka group fixtures; 0 on success. */
+int test_tmpdir_make(char *dir, size_t size, const char *tag);
+int test_tmpdir_remove(const char *dir);
+
 unsigned char *test_read_file(const char *path, size_t *size);
 /* Writes n bytes to path; fails the test on any error. */
 void test_write_file(const char *path, const void *data, size_t n);
