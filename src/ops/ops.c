@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops/accuracy.h"
+#include "ops/add.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/fc.h"
@@ -28,6 +29,7 @@ const struct acl_op_entry acl_ops[] = {
     {"softmax", softmax_selftest},
     {"accuracy", accuracy_selftest},
     {"sgd", sgd_selftest},
+    {"add", add_selftest}, /* the two-device model's sum of partial results */
 };
 const int acl_op_count = (int)(sizeof acl_ops / sizeof acl_ops[0]);
 
