@@ -13,7 +13,8 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *c
 /* 1 when two of the n strings, taken every `stride`-th from s, are equal. */
 static acl_status check_unique(const char *const *s, int n, int stride, const char *what)
 {
-    const char **sorted = malloc((size_t)(n ? n : 1) * sizeof *sorted);
+    /* n > 0 rather than n != 0: GCC 12 at -O2 otherwise warns of a negative n's huge malloc. */
+    const char **sorted = malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
     if (!sorted)
         return acl_fail(ACL_ERR_MEMORY, "out of memory");
     for (int i = 0; i < n; i++)
