@@ -1,5 +1,6 @@
 /* migrate.c: copies between the devices of a pair: one enqueue in a shared context, a read, a callback
- * and a write through host memory across contexts (migrate.h explains the chain). */
+ * and a write through host memory across contexts (migrate.h explains the chain). A linear copy is the
+ * one-row case of a strided block, and takes the linear commands. */
 #include "parallel/migrate.h"
 
 #include <stdlib.h>
@@ -30,6 +31,71 @@ static void CL_CALLBACK copy_done(cl_event ev, cl_int status, void *data)
     if (status == CL_COMPLETE)
         add_device_time(p, ev);
     atomic_fetch_sub(&p->n.pending, 1);
+}
+
+/* ---- the block and its commands -------------------------------------------------------------- */
+
+/* What one call moves: r's rows from byte soff of sbuf to byte doff of dbuf. */
+struct block {
+    cl_mem sbuf, dbuf;
+    size_t soff, doff;
+    struct acl_rect r;
+};
+
+static size_t block_bytes(const struct block *b) { return b->r.rows * b->r.row_bytes; }
+
+/* The rect commands take a 3-D region; ours is rows of row_bytes in one slice. */
+#define REGION(b) ((const size_t[3]){(b)->r.row_bytes, (b)->r.rows, 1})
+
+/* Source rows into a compact host block (rows row_bytes apart). */
+static cl_int enqueue_read(cl_command_queue q, const struct block *b, void *host, cl_uint nwait,
+                           const cl_event *wait, cl_event *ev)
+{
+    if (b->r.rows == 1)
+        return clEnqueueReadBuffer(q, b->sbuf, CL_FALSE, b->soff, b->r.row_bytes, host, nwait, wait, ev);
+    return clEnqueueReadBufferRect(q, b->sbuf, CL_FALSE, (const size_t[3]){b->soff, 0, 0}, (const size_t[3]){0},
+                                   REGION(b), b->r.src_pitch, 0, b->r.row_bytes, 0, host, nwait, wait, ev);
+}
+
+static cl_int enqueue_write(cl_command_queue q, const struct block *b, const void *host, cl_uint nwait,
+                            const cl_event *wait, cl_event *ev)
+{
+    if (b->r.rows == 1)
+        return clEnqueueWriteBuffer(q, b->dbuf, CL_FALSE, b->doff, b->r.row_bytes, host, nwait, wait, ev);
+    return clEnqueueWriteBufferRect(q, b->dbuf, CL_FALSE, (const size_t[3]){b->doff, 0, 0}, (const size_t[3]){0},
+                                    REGION(b), b->r.dst_pitch, 0, b->r.row_bytes, 0, host, nwait, wait, ev);
+}
+
+/* Within one context (or one device). */
+static cl_int enqueue_copy(cl_command_queue q, const struct block *b, cl_uint nwait, const cl_event *wait,
+                           cl_event *ev)
+{
+    if (b->r.rows == 1)
+        return clEnqueueCopyBuffer(q, b->sbuf, b->dbuf, b->soff, b->doff, b->r.row_bytes, nwait, wait, ev);
+    if (b->sbuf != b->dbuf || b->r.src_pitch == b->r.dst_pitch)
+        return clEnqueueCopyBufferRect(q, b->sbuf, b->dbuf, (const size_t[3]){b->soff, 0, 0},
+                                       (const size_t[3]){b->doff, 0, 0}, REGION(b), b->r.src_pitch, 0,
+                                       b->r.dst_pitch, 0, nwait, wait, ev);
+    /* Inside one buffer with two pitches: PoCL refuses the rect copy (CL_INVALID_VALUE, reading the spec's
+     * "slice pitches and row pitches differ" as "row pitches differ"), so copy row by row, and let a marker
+     * stand for all of them. */
+    cl_int err = CL_SUCCESS;
+    cl_event *rows = malloc(b->r.rows * sizeof *rows);
+    if (!rows)
+        return CL_OUT_OF_HOST_MEMORY;
+    size_t k = 0;
+    while (k < b->r.rows && err == CL_SUCCESS) {
+        err = clEnqueueCopyBuffer(q, b->sbuf, b->dbuf, b->soff + k * b->r.src_pitch, b->doff + k * b->r.dst_pitch,
+                                  b->r.row_bytes, nwait, wait, &rows[k]);
+        if (err == CL_SUCCESS)
+            k++;
+    }
+    if (err == CL_SUCCESS)
+        err = clEnqueueMarkerWithWaitList(q, (cl_uint)k, rows, ev);
+    for (size_t i = 0; i < k; i++)
+        clReleaseEvent(rows[i]);
+    free(rows);
+    return err;
 }
 
 /* ---- staging through host memory ------------------------------------------------------------ */
@@ -81,8 +147,7 @@ static acl_status route_waits(cl_context ctx[2], cl_uint nwait, const cl_event *
         CL_TRY(clGetEventInfo(wait[i], CL_EVENT_CONTEXT, sizeof c, &c, NULL));
         int k = c == ctx[0] ? 0 : c == ctx[1] ? 1 : -1;
         if (k < 0) {
-            st = acl_fail(ACL_ERR_ARGUMENT, "acl_copy_between: wait event %u belongs to neither device's "
-                          "context", i);
+            st = acl_fail(ACL_ERR_ARGUMENT, "wait event %u belongs to neither device's context", i);
             goto cleanup;
         }
         side[k][nside[k]++] = wait[i];
@@ -91,9 +156,8 @@ cleanup:
     return st;
 }
 
-static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff, cl_mem sbuf,
-                              struct acl_ctx *d, size_t doff, cl_mem dbuf, size_t bytes, cl_uint nwait,
-                              const cl_event *wait, cl_event *out)
+static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, struct acl_ctx *d, const struct block *b,
+                              cl_uint nwait, const cl_event *wait, cl_event *out)
 {
     acl_status st = ACL_OK;
     cl_int err = CL_SUCCESS;
@@ -105,7 +169,7 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
     struct staged *sg = calloc(1, sizeof *sg);
     side[0] = malloc((nwait + 1) * sizeof(cl_event));
     side[1] = malloc((nwait + 1) * sizeof(cl_event));
-    size_t rounded = (bytes + 4095) / 4096 * 4096;
+    size_t bytes = block_bytes(b), rounded = (bytes + 4095) / 4096 * 4096;
     if (sg)
         sg->host = aligned_alloc(4096, rounded);
     if (!sg || !sg->host || !side[0] || !side[1]) {
@@ -122,8 +186,7 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
         sg->user = user;
         side[1][nside[1]++] = user;
     }
-    CL_TRY(clEnqueueReadBuffer(s->queue, sbuf, CL_FALSE, soff, bytes, sg->host, nside[0],
-                               nside[0] ? side[0] : NULL, &read_ev));
+    CL_TRY(enqueue_read(s->queue, b, sg->host, nside[0], nside[0] ? side[0] : NULL, &read_ev));
     read_enqueued = 1;
     clFlush(s->queue);
     if (events) {
@@ -149,7 +212,7 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, size_t soff
         atomic_store(&sg->refs, 1);
         atomic_fetch_add(&p->n.pending, 1);
     }
-    err = clEnqueueWriteBuffer(d->queue, dbuf, CL_FALSE, doff, bytes, sg->host, nside[1], side[1], &write_ev);
+    err = enqueue_write(d->queue, b, sg->host, nside[1], side[1], &write_ev);
     if (err == CL_SUCCESS)
         err = clSetEventCallback(write_ev, CL_COMPLETE, write_done, sg);
     if (err != CL_SUCCESS) {
@@ -214,52 +277,76 @@ cleanup:
 
 /* ---- the public calls ------------------------------------------------------------------------ */
 
-static acl_status check_range(const struct acl_ctx *c, const char *what, cl_mem buf, size_t off, size_t bytes)
+/* Bytes from a block's first to just past its last byte (0 when nothing moves). */
+static size_t extent(const struct acl_rect *r, size_t pitch)
+{
+    return r->rows && r->row_bytes ? (r->rows - 1) * pitch + r->row_bytes : 0;
+}
+
+static acl_status check_range(const struct acl_ctx *c, const char *who, const char *what, cl_mem buf, size_t off,
+                              const struct acl_rect *r, size_t pitch)
 {
     acl_status st = ACL_OK;
     size_t size = 0;
     CL_TRY(clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof size, &size, NULL));
-    if (off > size || bytes > size - off)
-        st = acl_fail(ACL_ERR_ARGUMENT, "acl_copy_between: %s range [%zu, %zu) bytes lies outside its %zu-byte "
-                      "buffer on device %d (%s)", what, off, off + bytes, size, c->dev.info.index,
-                      c->dev.info.name);
+    if (r->rows > 1 && r->row_bytes && pitch < r->row_bytes) {
+        st = acl_fail(ACL_ERR_ARGUMENT, "%s: %s pitch of %zu bytes is less than a row's %zu bytes (rows would "
+                      "overlap)", who, what, pitch, r->row_bytes);
+        goto cleanup;
+    }
+    /* The extent could overflow size_t before it is compared: bound the rows first. */
+    int fits = off <= size && (r->rows <= 1 || !r->row_bytes || (r->rows - 1) <= (size - off) / pitch);
+    size_t ext = fits ? extent(r, pitch) : 0;
+    if (fits && ext > size - off)
+        fits = 0;
+    if (!fits && r->rows <= 1)
+        st = acl_fail(ACL_ERR_ARGUMENT, "%s: %s range [%zu, %zu) bytes lies outside its %zu-byte buffer on device "
+                      "%d (%s)", who, what, off, off + r->row_bytes, size, c->dev.info.index, c->dev.info.name);
+    else if (!fits)
+        st = acl_fail(ACL_ERR_ARGUMENT, "%s: %s block of %zu rows of %zu bytes, %zu bytes apart, from byte %zu "
+                      "lies outside its %zu-byte buffer on device %d (%s)", who, what, r->rows, r->row_bytes, pitch,
+                      off, size, c->dev.info.index, c->dev.info.name);
 cleanup:
     return st;
 }
 
-acl_status acl_copy_between(struct acl_pair *p, int src, struct acl_view src_view, int dst,
-                            struct acl_view dst_view, size_t bytes, cl_uint nwait, const cl_event *wait,
-                            cl_event *out)
+/* Both public copies: checks, then one enqueue in a context or the staged chain across contexts. */
+static acl_status copy_block(struct acl_pair *p, const char *who, int src, struct acl_view src_view, int dst,
+                             struct acl_view dst_view, const struct acl_rect *r, cl_uint nwait, const cl_event *wait,
+                             cl_event *out)
 {
     acl_status st = ACL_OK;
     cl_event ev = NULL;
     if (out)
         *out = NULL;
     if (src < 0 || src > 1 || dst < 0 || dst > 1)
-        return acl_fail(ACL_ERR_ARGUMENT, "acl_copy_between: device %d -> %d, a pair has devices 0 and 1",
-                        src, dst);
+        return acl_fail(ACL_ERR_ARGUMENT, "%s: device %d -> %d, a pair has devices 0 and 1", who, src, dst);
+    if (!r)
+        return acl_fail(ACL_ERR_ARGUMENT, "%s: no block given", who);
     struct acl_ctx *s = &p->dev[src], *d = &p->dev[dst];
-    size_t soff = src_view.off * sizeof(float), doff = dst_view.off * sizeof(float);
-    ACL_TRY(check_range(s, "source", src_view.buf, soff, bytes));
-    ACL_TRY(check_range(d, "destination", dst_view.buf, doff, bytes));
-    if (bytes == 0) {
+    struct block b = {src_view.buf, dst_view.buf, src_view.off * sizeof(float), dst_view.off * sizeof(float), *r};
+    ACL_TRY(check_range(s, who, "source", b.sbuf, b.soff, r, r->src_pitch));
+    ACL_TRY(check_range(d, who, "destination", b.dbuf, b.doff, r, r->dst_pitch));
+    if (block_bytes(&b) == 0) {
         /* Nothing moves; the out event still completes after the destination-side waits. */
         if (out)
             ACL_TRY(empty_copy(p, s, d, nwait, wait, out));
         goto cleanup;
     }
     if (p->shared || s == d) {
-        CL_TRY(clEnqueueCopyBuffer(d->queue, src_view.buf, dst_view.buf, soff, doff, bytes, nwait,
-                                   nwait ? wait : NULL, &ev));
+        CL_TRY(enqueue_copy(d->queue, &b, nwait, nwait ? wait : NULL, &ev));
         atomic_fetch_add(&p->n.pending, 1);
         if (clSetEventCallback(ev, CL_COMPLETE, copy_done, p) != CL_SUCCESS)
             atomic_fetch_sub(&p->n.pending, 1); /* no device time for this copy; the data still moves */
         clFlush(d->queue);
     } else {
-        ACL_TRY(copy_staged(p, s, soff, src_view.buf, d, doff, dst_view.buf, bytes, nwait, wait, &ev));
+        ACL_TRY(copy_staged(p, s, d, &b, nwait, wait, &ev));
     }
-    atomic_fetch_add(&p->n.bytes, bytes);
-    atomic_fetch_add(&p->n.copies, 1);
+    /* The counters are for traffic between the devices; a copy on one device is not. */
+    if (s != d) {
+        atomic_fetch_add(&p->n.bytes, block_bytes(&b));
+        atomic_fetch_add(&p->n.copies, 1);
+    }
     if (out) {
         *out = ev;
         ev = NULL;
@@ -267,11 +354,31 @@ acl_status acl_copy_between(struct acl_pair *p, int src, struct acl_view src_vie
 cleanup:
     if (ev)
         clReleaseEvent(ev);
-    if (st != ACL_OK)
-        acl_fail_context(st, "copying %zu bytes from device %d to device %d: ", bytes,
-                         p->dev[src < 0 || src > 1 ? 0 : src].dev.info.index,
-                         p->dev[dst < 0 || dst > 1 ? 0 : dst].dev.info.index);
+    if (st != ACL_OK) {
+        int si = p->dev[src < 0 || src > 1 ? 0 : src].dev.info.index;
+        int di = p->dev[dst < 0 || dst > 1 ? 0 : dst].dev.info.index;
+        if (r && r->rows == 1)
+            acl_fail_context(st, "copying %zu bytes from device %d to device %d", r->row_bytes, si, di);
+        else if (r)
+            acl_fail_context(st, "copying %zu rows of %zu bytes from device %d to device %d", r->rows,
+                             r->row_bytes, si, di);
+    }
     return st;
+}
+
+acl_status acl_copy_between(struct acl_pair *p, int src, struct acl_view src_view, int dst,
+                            struct acl_view dst_view, size_t bytes, cl_uint nwait, const cl_event *wait,
+                            cl_event *out)
+{
+    const struct acl_rect one_row = {bytes, 1, bytes, bytes};
+    return copy_block(p, "acl_copy_between", src, src_view, dst, dst_view, &one_row, nwait, wait, out);
+}
+
+acl_status acl_copy_rect_between(struct acl_pair *p, int src, struct acl_view src_view, int dst,
+                                 struct acl_view dst_view, const struct acl_rect *r, cl_uint nwait,
+                                 const cl_event *wait, cl_event *out)
+{
+    return copy_block(p, "acl_copy_rect_between", src, src_view, dst, dst_view, r, nwait, wait, out);
 }
 
 acl_status acl_migrate_buffers(struct acl_pair *p, int dst, cl_uint nmem, const cl_mem *mems, cl_uint nwait,

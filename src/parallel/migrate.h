@@ -28,10 +28,29 @@
  * floats, as everywhere in the engine; bytes need not be a multiple of 4. wait: events of either device's
  * context, each routed to the side it belongs to. out (may be NULL) receives an event of dst's context
  * that completes when the data is in place; the caller releases it. Both ranges are checked against their
- * buffers' sizes first. */
+ * buffers' sizes first. The one-row case of acl_copy_rect_between (and, like it, uncounted when src == dst). */
 acl_status acl_copy_between(struct acl_pair *p, int src, struct acl_view src_view, int dst,
                             struct acl_view dst_view, size_t bytes, cl_uint nwait, const cl_event *wait,
                             cl_event *out);
+
+/* A strided block: rows rows of row_bytes bytes each, consecutive rows src_pitch bytes apart in the source and
+ * dst_pitch bytes apart in the destination: for example a channel range of every image of an NCHW tensor
+ * (rows = images, row_bytes = channels * H * W * 4, pitches = C * H * W * 4 of each tensor). */
+struct acl_rect {
+    size_t row_bytes, rows, src_pitch, dst_pitch;
+};
+
+/* Copies the block *r from src_view on device src to dst_view on device dst; each side's block starts at its
+ * view's offset (in floats). With more than one row, each pitch must be at least row_bytes. src may equal dst:
+ * a copy on one device, between two buffers or inside one (the two blocks must not overlap). One context (or
+ * one device): one clEnqueueCopyBufferRect on dst's queue; two contexts: staged through a compact host block
+ * of rows * row_bytes, as acl_copy_between. Both extents (offset + (rows - 1) * pitch + row_bytes) are checked
+ * against their buffers first (ACL_ERR_ARGUMENT). rows or row_bytes 0: nothing moves, *out still completes
+ * after the waits. wait and out as in acl_copy_between. A copy on one device does not count in the pair's
+ * counters, which are for traffic between the devices. */
+acl_status acl_copy_rect_between(struct acl_pair *p, int src, struct acl_view src_view, int dst,
+                                 struct acl_view dst_view, const struct acl_rect *r, cl_uint nwait,
+                                 const cl_event *wait, cl_event *out);
 
 /* Hands whole buffers over to device dst with clEnqueueMigrateMemObjects (shared context only: buffers of
  * different contexts cannot migrate, use acl_copy_between). Counts each buffer's size as moved. */
