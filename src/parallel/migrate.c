@@ -212,7 +212,7 @@ static acl_status copy_staged(struct acl_pair *p, struct acl_ctx *s, struct acl_
         atomic_store(&sg->refs, 1);
         atomic_fetch_add(&p->n.pending, 1);
     }
-    err = enqueue_write(d->queue, b, sg->host, nside[1], side[1], &write_ev);
+    err = enqueue_write(d->queue, b, sg->host, nside[1], nside[1] ? side[1] : NULL, &write_ev);
     if (err == CL_SUCCESS)
         err = clSetEventCallback(write_ev, CL_COMPLETE, write_done, sg);
     if (err != CL_SUCCESS) {
