@@ -84,11 +84,11 @@ static void paper_even_split(void **state)
     struct acl_transfer *t = NULL;
     int n = 0;
     assert_int_equal(acl_placement_transfers(net, &p, &t, &n), ACL_OK);
-    /* Forward, by hand: lrn1 halo 2 ch x 55x55 each way, lrn2 halo 2 x 27x27 each way, conv3 128 x 13x13
+    /* Forward, by hand: lrn1 halo 4 ch x 55x55 each way, lrn2 halo 4 x 27x27 each way, conv3 128 x 13x13
      * each way, fc6 128 x 6x6 each way, fc7 2048 each way, fc8 2048 into device 0 only. */
-    size_t fwd = 2 * (2 * 55 * 55 * 4) + 2 * (2 * 27 * 27 * 4) + 2 * (128 * 13 * 13 * 4) + 2 * (128 * 6 * 6 * 4) +
+    size_t fwd = 2 * (4 * 55 * 55 * 4) + 2 * (4 * 27 * 27 * 4) + 2 * (128 * 13 * 13 * 4) + 2 * (128 * 6 * 6 * 4) +
                  2 * (2048 * 4) + 2048 * 4;
-    assert_int_equal(fwd, 294560);
+    assert_int_equal(fwd, 354624);
     struct acl_transfer_totals tot;
     acl_transfer_totals(t, n, 1, &tot);
     assert_int_equal(tot.forward, fwd);
@@ -101,10 +101,10 @@ static void paper_even_split(void **state)
     assert_int_equal(t[0].layer, LRN1);
     assert_int_equal(t[0].kind, ACL_XFER_LRN_HALO);
     assert_int_equal(t[0].from, 0);
-    assert_int_equal(t[0].channels.begin, 46);
+    assert_int_equal(t[0].channels.begin, 44);
     assert_int_equal(t[0].channels.end, 48);
     assert_int_equal(t[1].channels.begin, 48);
-    assert_int_equal(t[1].channels.end, 50);
+    assert_int_equal(t[1].channels.end, 52);
     assert_int_equal(t[4].layer, CONV3);
     assert_int_equal(t[4].kind, ACL_XFER_INPUT);
     assert_int_equal(t[4].to, 0);
@@ -148,7 +148,7 @@ static void paper_uneven_split(void **state)
     struct acl_transfer_totals tot;
     acl_transfer_totals(t, n, 1, &tot);
     /* as at 0.5 up to fc6; fc7 gets 1228 into device 0 and 2868 into device 1, fc8 1228 into device 0 */
-    size_t fwd = 2 * (2 * 55 * 55 * 4) + 2 * (2 * 27 * 27 * 4) + 2 * (128 * 13 * 13 * 4) + 2 * (128 * 6 * 6 * 4) +
+    size_t fwd = 2 * (4 * 55 * 55 * 4) + 2 * (4 * 27 * 27 * 4) + 2 * (128 * 13 * 13 * 4) + 2 * (128 * 6 * 6 * 4) +
                  (1228 + 2868) * 4 + 1228 * 4;
     assert_int_equal(tot.forward, fwd);
     assert_int_equal(tot.backward, fwd);
@@ -173,8 +173,8 @@ static void mini_splits(void **state)
     assert_int_equal(acl_placement_transfers(net, &p, &t, &n), ACL_OK);
     struct acl_transfer_totals tot;
     acl_transfer_totals(t, n, 1, &tot);
-    /* lrn1 2 x 28x28 each way, lrn2 2 x 14x14, conv3 32 x 7x7, fc6 32 x 3x3, fc7 128 each way, fc8 128 */
-    assert_int_equal(tot.forward, 2 * (2 * 784 * 4) + 2 * (2 * 196 * 4) + 2 * (32 * 49 * 4) + 2 * (32 * 9 * 4) +
+    /* lrn1 4 x 28x28 each way, lrn2 4 x 14x14, conv3 32 x 7x7, fc6 32 x 3x3, fc7 128 each way, fc8 128 */
+    assert_int_equal(tot.forward, 2 * (4 * 784 * 4) + 2 * (4 * 196 * 4) + 2 * (32 * 49 * 4) + 2 * (32 * 9 * 4) +
                                       2 * (128 * 4) + 128 * 4);
     free(t);
     acl_placement_free(&p);
@@ -216,10 +216,10 @@ static void cross_key(void **state)
     struct acl_transfer *t = NULL;
     int n = 0;
     assert_int_equal(acl_placement_transfers(net, &p, &t, &n), ACL_OK);
-    /* conv1 out 6x6: lrn halo 2 each way, conv2 reads 28 and 68 channels; pool 4x4 -> 1x1; fc8 76 channels */
+    /* conv1 out 6x6: lrn halo 4 each way, conv2 reads 28 and 68 channels; pool 4x4 -> 1x1; fc8 76 channels */
     struct acl_transfer_totals tot;
     acl_transfer_totals(t, n, 2, &tot);
-    assert_int_equal(tot.forward, 2 * ((2 + 2) * 36 * 4 + (28 + 68) * 36 * 4 + 76 * 4));
+    assert_int_equal(tot.forward, 2 * ((4 + 4) * 36 * 4 + (28 + 68) * 36 * 4 + 76 * 4));
     free(t);
     acl_placement_free(&p);
     acl_net_free(net);
@@ -276,7 +276,7 @@ static void impossible_layouts(void **state)
     acl_net_free(net);
 }
 
-/* An even LRN window is lopsided (size/2 before c, (size-1)/2 after): the halos are too, mirrored backward. */
+/* The halo is size - 1 channels each way, whatever the window's shape, in both passes. */
 static void lrn_halo_even_window(void **state)
 {
     (void)state;
@@ -288,10 +288,10 @@ static void lrn_halo_even_window(void **state)
     struct acl_transfer *t = NULL;
     int n = 0;
     assert_int_equal(acl_placement_transfers(net, &p, &t, &n), ACL_OK);
-    /* forward: lrn 0->1 [6,8), 1->0 [8,9); fc 1->0 [8,16); backward: fc 0->1 [8,16); lrn 0->1 [7,8), 1->0 [8,10) */
-    int want[][5] = {{ACL_XFER_LRN_HALO, 0, 1, 6, 8},       {ACL_XFER_LRN_HALO, 1, 0, 8, 9},
+    /* forward: lrn 0->1 [5,8), 1->0 [8,11); fc 1->0 [8,16); backward: fc 0->1 [8,16); lrn the same as forward */
+    int want[][5] = {{ACL_XFER_LRN_HALO, 0, 1, 5, 8},       {ACL_XFER_LRN_HALO, 1, 0, 8, 11},
                      {ACL_XFER_INPUT, 1, 0, 8, 16},         {ACL_XFER_INPUT_GRAD, 0, 1, 8, 16},
-                     {ACL_XFER_LRN_HALO_GRAD, 0, 1, 7, 8}, {ACL_XFER_LRN_HALO_GRAD, 1, 0, 8, 10}};
+                     {ACL_XFER_LRN_HALO_GRAD, 0, 1, 5, 8}, {ACL_XFER_LRN_HALO_GRAD, 1, 0, 8, 11}};
     assert_int_equal(n, 6);
     for (int i = 0; i < n; i++) {
         assert_int_equal(t[i].kind, want[i][0]);

@@ -163,11 +163,11 @@ static acl_status layer_transfers(struct xfer_list *x, const struct acl_net *net
                 ACL_TRY(push(x, l, pass, fwd ? ACL_XFER_INPUT : ACL_XFER_INPUT_GRAD, i, fwd ? 1 - d : d,
                              fwd ? d : 1 - d, in->dev[1 - d]));
     } else if (l->kind == ACL_LRN && acl_range_size(in->dev[0]) > 0 && acl_range_size(in->dev[1]) > 0) {
-        /* lrn.h's window: size/2 channels before c, (size-1)/2 after; the backward pass's is the mirror. */
-        int before = fwd ? l->size / 2 : (l->size - 1) / 2, after = fwd ? (l->size - 1) / 2 : l->size / 2;
+        /* size - 1 channels past the split each way, both passes (split.h says why twice the window's reach). */
+        int reach = l->size - 1;
         int s = in->dev[0].end;
-        struct acl_range lo = {s - before < in->dev[0].begin ? in->dev[0].begin : s - before, s};
-        struct acl_range hi = {s, s + after > in->dev[1].end ? in->dev[1].end : s + after};
+        struct acl_range lo = {s - reach < in->dev[0].begin ? in->dev[0].begin : s - reach, s};
+        struct acl_range hi = {s, s + reach > in->dev[1].end ? in->dev[1].end : s + reach};
         enum acl_xfer_kind k = fwd ? ACL_XFER_LRN_HALO : ACL_XFER_LRN_HALO_GRAD;
         ACL_TRY(push(x, l, pass, k, i, 0, 1, lo));
         ACL_TRY(push(x, l, pass, k, i, 1, 0, hi));

@@ -25,11 +25,11 @@
  *   device holding part of a group runs that group's kernels on the channels it holds.
  *
  * LRN across channels: output channel c reads size/2 channels before it and (size-1)/2 after (lrn.h), so at
- * the split each device needs a few channels of the other's side (a halo). Forward: device 1 receives the
- * size/2 input channels before the split, device 0 the (size-1)/2 after it; each device then computes LRN for
- * its own channels only. Backward: the input gradient of channel c sums dout_j * out_j / scale_j over the
- * mirrored window of c, so the owner of those channels j sends that one product across: (size-1)/2 channels
- * to device 1, size/2 to device 0. */
+ * the split each device needs a few channels of the other's side (a halo). Each device receives the size - 1
+ * input channels next to the split (forward) and the size - 1 output-gradient channels (backward): twice
+ * the window's reach, so that the outputs and scales of the channels its backward window reads are exact
+ * on its own side (src/parallel/split.h); each keeps the normalization of its own channels only.
+ */
 #ifndef ACL_PARALLEL_PLACEMENT_H
 #define ACL_PARALLEL_PLACEMENT_H
 
@@ -69,7 +69,7 @@ enum acl_xfer_kind {
     ACL_XFER_INPUT,        /* forward: the other device's input channels of a cross=1 layer */
     ACL_XFER_INPUT_GRAD,   /* backward: the partial input gradient of the other device's channels, to add */
     ACL_XFER_LRN_HALO,     /* forward: the input channels next to the split that the other's window reads */
-    ACL_XFER_LRN_HALO_GRAD /* backward: the same for dout * out / scale, with the window mirrored */
+    ACL_XFER_LRN_HALO_GRAD /* backward: the same channels of the output gradient */
 };
 
 /* One copy between devices. The tensor is the input of `layer` (the output of layer - 1), a channel range of
