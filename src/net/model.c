@@ -11,6 +11,7 @@
 #include "ops/relu.h"
 #include "ops/sgd.h"
 #include "ops/softmax.h"
+#include "parallel/split.h"
 #include "runtime/error.h"
 
 #define V(m) ((struct acl_view){(m), 0})
@@ -32,7 +33,7 @@ static acl_status check_plan(struct acl_ctx *c, const struct acl_net *net, int b
 /* Fully connected layers are GEMMs. On a GPU they go to CLBlast, whose kernels are tuned for each vendor; on a
  * CPU through PoCL, CLBlast's default parameters reach 4-7 GFLOP/s, and the same product as a 1x1 convolution
  * through the direct kernels ran 3-5x faster (bench --only model). ACL_FC_PATH=gemm|conv overrides the choice. */
-static int fc_through_gemm(const struct acl_ctx *c)
+int acl_fc_through_gemm(const struct acl_ctx *c)
 {
     const char *e = getenv("ACL_FC_PATH");
     if (e && !strcmp(e, "gemm"))
@@ -55,7 +56,7 @@ acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int ba
     m->net = net;
     m->c = c;
     m->batch = batch;
-    m->fc_gemm = fc_through_gemm(c);
+    m->fc_gemm = acl_fc_through_gemm(c);
     m->training = training;
     acl_net_memory_plan(net, batch, training, &m->plan);
     ACL_TRY(check_plan(c, net, batch, &m->plan));
@@ -113,6 +114,32 @@ cleanup:
     return st;
 }
 
+acl_status acl_model_create_pair(struct acl_pair *pair, const struct acl_net *net, double split, int batch,
+                                 int training, struct acl_model **out)
+{
+    acl_status st = ACL_OK;
+    *out = NULL;
+    struct acl_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return acl_fail(ACL_ERR_MEMORY, "out of host memory");
+    m->net = net;
+    m->c = &pair->dev[0];
+    m->batch = batch;
+    m->training = training;
+    m->fc_gemm = acl_fc_through_gemm(m->c);
+    ACL_TRY(acl_split_create(pair, net, split, batch, training, &m->split));
+    for (int d = 0; d < 2; d++) {
+        m->plan.total += m->split->dev[d].bytes;
+        if (m->split->dev[d].largest > m->plan.largest)
+            m->plan.largest = m->split->dev[d].largest;
+    }
+    *out = m;
+    m = NULL;
+cleanup:
+    acl_model_destroy(m);
+    return st;
+}
+
 static void release(cl_mem *m)
 {
     if (*m)
@@ -124,6 +151,7 @@ void acl_model_destroy(struct acl_model *m)
 {
     if (!m)
         return;
+    acl_split_destroy(m->split);
     if (m->act)
         for (int i = 0; i <= m->net->n_layers; i++)
             release(&m->act[i]);
@@ -148,14 +176,35 @@ static acl_status transfer(struct acl_model *m, cl_mem buf, float *host, const f
     return src ? acl_write(m->c, buf, 0, bytes, src) : acl_read(m->c, buf, 0, bytes, host);
 }
 
-acl_status acl_model_write_params(struct acl_model *m, const float *p) { return transfer(m, m->params, NULL, p); }
-acl_status acl_model_read_params(struct acl_model *m, float *p) { return transfer(m, m->params, p, NULL); }
-acl_status acl_model_write_momentum(struct acl_model *m, const float *v) { return transfer(m, m->momentum, NULL, v); }
-acl_status acl_model_read_momentum(struct acl_model *m, float *v) { return transfer(m, m->momentum, v, NULL); }
-acl_status acl_model_read_grads(struct acl_model *m, float *g) { return transfer(m, m->grads, g, NULL); }
+acl_status acl_model_write_params(struct acl_model *m, const float *p)
+{
+    return m->split ? acl_split_write_flat(m->split, 0, p) : transfer(m, m->params, NULL, p);
+}
+
+acl_status acl_model_read_params(struct acl_model *m, float *p)
+{
+    return m->split ? acl_split_read_flat(m->split, 0, p) : transfer(m, m->params, p, NULL);
+}
+
+acl_status acl_model_write_momentum(struct acl_model *m, const float *v)
+{
+    return m->split ? acl_split_write_flat(m->split, 1, v) : transfer(m, m->momentum, NULL, v);
+}
+
+acl_status acl_model_read_momentum(struct acl_model *m, float *v)
+{
+    return m->split ? acl_split_read_flat(m->split, 1, v) : transfer(m, m->momentum, v, NULL);
+}
+
+acl_status acl_model_read_grads(struct acl_model *m, float *g)
+{
+    return m->split ? acl_split_read_flat(m->split, 2, g) : transfer(m, m->grads, g, NULL);
+}
 
 acl_status acl_model_input(struct acl_model *m, const float *images, const int *labels, int n)
 {
+    if (m->split)
+        return acl_split_input(m->split, images, labels, n);
     const struct acl_net *net = m->net;
     if (n < 1 || n > m->batch)
         return acl_fail(ACL_ERR_ARGUMENT, "a pass of %d images on a model made for batches of up to %d", n, m->batch);
@@ -245,6 +294,8 @@ static acl_status profile_mark(struct acl_model *m, int slot, double *t)
 
 acl_status acl_model_forward(struct acl_model *m, int training, uint64_t seed, uint64_t step)
 {
+    if (m->split)
+        return acl_split_forward(m->split, training, seed, step);
     double t = 0;
     if (m->profile) {
         acl_finish(m->c);
@@ -336,6 +387,8 @@ cleanup:
 
 acl_status acl_model_backward(struct acl_model *m, uint64_t seed, uint64_t step)
 {
+    if (m->split)
+        return acl_split_backward(m->split, seed, step);
     acl_status st = ACL_OK;
     const struct acl_net *net = m->net;
     if (!m->training)
@@ -364,6 +417,8 @@ cleanup:
 
 acl_status acl_model_update(struct acl_model *m, float lr, float momentum, float weight_decay)
 {
+    if (m->split)
+        return acl_split_update(m->split, lr, momentum, weight_decay);
     struct sgd_params p = {lr, momentum, weight_decay};
     if (!m->training)
         return acl_fail(ACL_ERR_ARGUMENT, "update on a model created for inference");
@@ -372,6 +427,8 @@ acl_status acl_model_update(struct acl_model *m, float lr, float momentum, float
 
 acl_status acl_model_results(struct acl_model *m, float *loss, int *top1, int *top5)
 {
+    if (m->split)
+        return acl_split_results(m->split, loss, top1, top5);
     acl_status st = ACL_OK;
     cl_int counts[2] = {0, 0};
     if (loss)
@@ -387,5 +444,7 @@ cleanup:
 
 acl_status acl_model_read_logits(struct acl_model *m, float *logits)
 {
+    if (m->split)
+        return acl_split_read_logits(m->split, logits);
     return acl_read(m->c, m->act[m->net->n_layers], 0, (size_t)m->n * m->net->classes * sizeof(float), logits);
 }

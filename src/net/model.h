@@ -6,6 +6,9 @@
 #include "net/net.h"
 #include "runtime/ctx.h"
 
+struct acl_pair;
+struct acl_split;
+
 struct acl_model {
     const struct acl_net *net;
     struct acl_ctx *c;
@@ -23,6 +26,8 @@ struct acl_model {
     struct acl_memory_plan plan;
     int fc_gemm;                /* fully connected layers through CLBlast's GEMM (1) or the convolution kernels as 1x1
                                  * convolutions (0); see fc_through_gemm in model.c */
+    struct acl_split *split;    /* on two devices (src/parallel/split.h): every pass goes there, and the
+                                 * buffers above stay NULL */
     double *profile;            /* NULL, or 2 * n_layers seconds: forward then backward time of each layer, summed
                                  * over passes (acl_model_profile turns it on; it waits for every layer) */
 };
@@ -34,7 +39,15 @@ acl_status acl_model_profile(struct acl_model *m);
  * device (refused with the numbers when it does not fit). Parameters start at zero. */
 acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int batch, int training,
                             struct acl_model **out);
+/* The same on the two devices of a pair, device 0 holding the share split of every layer (placement.h);
+ * each device's memory is checked first, a refusal naming the device and what it lacks. plan.total is then
+ * both devices' sum. Every other call below works the same on such a model. */
+acl_status acl_model_create_pair(struct acl_pair *pair, const struct acl_net *net, double split, int batch,
+                                 int training, struct acl_model **out);
 void acl_model_destroy(struct acl_model *m);
+
+/* Whether fully connected layers go through CLBlast's GEMM on this device (else as 1x1 convolutions). */
+int acl_fc_through_gemm(const struct acl_ctx *c);
 
 acl_status acl_model_write_params(struct acl_model *m, const float *params);
 acl_status acl_model_read_params(struct acl_model *m, float *params);
