@@ -135,7 +135,7 @@ expect "model: a folder as --model" 2 "--model \"$tmp\" is neither a preset .*it
 expect "infer: unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" infer --bogus
 expect "infer: missing value" 2 "--input needs a value" -- "$bin" infer --model mini --input
 expect "infer: out of range" 2 "--batch wants an integer from 1" -- "$bin" infer --batch 0
-expect "infer: missing arguments" 2 "--model, --weights, --input and --output are all needed" -- "$bin" infer --model mini
+expect "infer: missing arguments" 2 "--weights, --input and --output are all needed" -- "$bin" infer --model mini
 expect "infer: unknown model" 2 "--model \"no-such-model\" is neither a preset" -- \
   "$bin" infer --model no-such-model --weights w --input x.npy --output y.npy
 expect "train: unknown option" 2 "unknown argument \"--bogus\"" -- "$bin" train --bogus
@@ -289,6 +289,9 @@ printf '\223NUMPY\001\000\166\000%-117s\n' "$npy_header" >"$tmp/x.npy" # 10 + 11
 head -c 3072 /dev/zero >>"$tmp/x.npy"
 expect "infer: runs on the test input" 0 "" -- \
   "$bin" infer --model "$tmp/tiny.net" --weights "$tmp/run/weights.safetensors" --input "$tmp/x.npy" --output "$tmp/y.npy"
+expect "infer: the model stored in the weights" 0 "" -- \
+  "$bin" infer --weights "$tmp/run/weights.safetensors" --input "$tmp/x.npy" --output "$tmp/y2.npy"
+if cmp -s "$tmp/y.npy" "$tmp/y2.npy"; then ok; else bad "infer: without --model, the logits differ"; fi
 expect "infer: --device out of range" 2 "--device: device 999 does not exist" -- \
   "$bin" infer --model "$tmp/tiny.net" --weights "$tmp/run/weights.safetensors" --input "$tmp/x.npy" \
   --output "$tmp/y.npy" --device 999

@@ -39,7 +39,7 @@ expect "train: zero epochs" 2 "--epochs 0 trains nothing" -- "$bin" train --epoc
 expect "train: missing dataset" 1 "$tmp/no-such-data" -- "$bin" train --data "$tmp/no-such-data" --out "$tmp/o"
 expect "train: unwritable output" 1 "cannot write to output folder" -- "$bin" train --out /proc/acl-out
 expect "train: unknown model" 2 "--model \"no-such-model\" is neither a preset" -- "$bin" train --model no-such-model --data fashion-mnist --out "$tmp/o"
-expect "infer: missing arguments" 2 "--model, --weights, --input and --output are all needed" -- "$bin" infer --model mini
+expect "infer: missing arguments" 2 "--weights, --input and --output are all needed" -- "$bin" infer --model mini
 expect "infer: missing weights" 1 "$tmp/none.safetensors" -- "$bin" infer --model mini --weights "$tmp/none.safetensors" --input x.npy --output y.npy
 printf 'not a safetensors file' >"$tmp/bad.safetensors"
 expect "infer: corrupt weights" 1 "bad.safetensors" -- "$bin" infer --model mini --weights "$tmp/bad.safetensors" --input x.npy --output y.npy

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "data/dataset.h"
+#include "parallel/runner.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 #include "train/eval.h"
@@ -24,10 +25,11 @@ static const char usage_text[] =
     "                     stored in the weights, else class numbers)\n"
     "  --mean FILE        the mean image as .npy, H x W x C (default: the one stored in the weights)\n"
     "  --batch N          images per pass (default 16)\n"
-    "  --device N|NAME    (default 0)\n";
+    "  --device N|NAME    (default 0)\n"
+    "  --devices A,B      split the model across two devices; --split X|auto  device A's share (default 0.5)\n";
 
 struct args {
-    const char *weights, *model, *labels, *mean, *device;
+    const char *weights, *model, *labels, *mean, *device, *devices, *split;
     long batch;
     char **images;
     int n_images;
@@ -53,7 +55,8 @@ static int parse(int argc, char **argv, struct args *a)
         }
         const char **slot = !strcmp(o, "--weights") ? &a->weights : !strcmp(o, "--model") ? &a->model
                           : !strcmp(o, "--labels") ? &a->labels : !strcmp(o, "--mean") ? &a->mean
-                          : !strcmp(o, "--device") ? &a->device : NULL;
+                          : !strcmp(o, "--device") ? &a->device : !strcmp(o, "--devices") ? &a->devices
+                          : !strcmp(o, "--split") ? &a->split : NULL;
         if (!slot && strcmp(o, "--batch"))
             return cli_usage_error("classify", "unknown argument \"%s\"", o);
         if (!v)
@@ -125,7 +128,7 @@ int cmd_classify(int argc, char **argv)
     int *which = NULL, bad = 0;
     char **labels = NULL;
     int n_labels = 0;
-    acl_engine *e = NULL;
+    struct acl_runner run = {0};
     struct acl_model *m = NULL;
     const char *what = "reading the weights";
     acl_status st = acl_weights_open_model(a.weights, a.model, &meta, &net, &params);
@@ -140,9 +143,8 @@ int cmd_classify(int argc, char **argv)
     if ((st = class_names(a.labels, &meta, net->classes, &labels, &n_labels)) != ACL_OK)
         goto out;
     char *const *names = labels ? labels : meta.class_names && meta.n_classes == net->classes ? meta.class_names : NULL;
-    what = "starting the engine";
-    acl_engine_options opt = {.device = a.device};
-    if ((st = acl_engine_create(&opt, &e)) != ACL_OK)
+    what = a.devices ? "starting the devices" : "starting the engine";
+    if ((st = acl_runner_open(&run, a.device, a.devices, a.split, 0)) != ACL_OK)
         goto out;
     what = "classifying";
     int batch = (int)(a.batch < a.n_images ? a.batch : a.n_images), k = net->classes;
@@ -155,7 +157,7 @@ int cmd_classify(int argc, char **argv)
         st = acl_fail(ACL_ERR_MEMORY, "out of host memory for a batch of %d images", batch);
         goto out;
     }
-    if ((st = acl_model_create(acl_engine_ctx(e), net, batch, 0, &m)) != ACL_OK ||
+    if ((st = acl_runner_model(&run, net, batch, 0, &m)) != ACL_OK ||
         (st = acl_model_write_params(m, params)) != ACL_OK)
         goto out;
     for (int next = 0; next < a.n_images;) {
@@ -194,7 +196,7 @@ int cmd_classify(int argc, char **argv)
         fprintf(stderr, "alexnet-cl classify: %d of %d images could not be read\n", bad, a.n_images);
 out:
     acl_model_destroy(m);
-    acl_engine_destroy(e);
+    acl_runner_close(&run);
     acl_labels_free(labels, n_labels);
     free(inputs);
     free(logits);

@@ -23,6 +23,11 @@ int cli_error(acl_status st, const char *what);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A --model value that is neither a preset nor an existing file: a usage message, EXIT_USAGE; else 0. */
 int cli_check_model(const char *cmd, const char *model);
+struct acl_runner;
+/* Opens the device(s) named by --device, --devices and --split (parallel/runner.h); 0, or the exit code after
+ * printing why: a bad value is a usage error naming the option. */
+int cli_open_devices(const char *cmd, struct acl_runner *r, const char *device, const char *devices,
+                     const char *split, int verbose);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out);
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "data/idx.h"
+#include "parallel/runner.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 #include "train/eval.h"
@@ -25,6 +26,7 @@ static const char usage_text[] =
     "  --ten-crop            the paper's ten crops instead of the centre crop\n"
     "  --batch N             images per pass (default 100; 10 with --ten-crop, which runs 10 crops per image)\n"
     "  --device N|NAME       (default 0)          --threads N   loader threads (default 2)\n"
+    "  --devices A,B         split the model across two devices; --split X|auto  device A's share (default 0.5)\n"
     "  -v                    more detail\n";
 
 static void report_bad(const char *message, void *user)
@@ -34,7 +36,7 @@ static void report_bad(const char *message, void *user)
 }
 
 struct args {
-    const char *weights, *data, *model, *mean, *device;
+    const char *weights, *data, *model, *mean, *device, *devices, *split;
     long batch, threads;
     int ten_crop, verbose;
 };
@@ -53,7 +55,8 @@ static int parse(int argc, char **argv, struct args *a)
         }
         const char **slot = !strcmp(o, "--weights") ? &a->weights : !strcmp(o, "--data") ? &a->data
                           : !strcmp(o, "--model") ? &a->model : !strcmp(o, "--mean") ? &a->mean
-                          : !strcmp(o, "--device") ? &a->device : NULL;
+                          : !strcmp(o, "--device") ? &a->device : !strcmp(o, "--devices") ? &a->devices
+                          : !strcmp(o, "--split") ? &a->split : NULL;
         long *num = !strcmp(o, "--batch") ? &a->batch : !strcmp(o, "--threads") ? &a->threads : NULL;
         if (!slot && !num)
             return cli_usage_error("eval", "unknown argument \"%s\"", o);
@@ -113,7 +116,7 @@ int cmd_eval(int argc, char **argv)
     struct acl_net *net = NULL;
     float *params = NULL;
     struct acl_dataset *ds = NULL;
-    acl_engine *e = NULL;
+    struct acl_runner run = {0};
     struct acl_model *m = NULL;
     const char *what = "reading the weights";
     acl_status st = acl_weights_open_model(a.weights, a.model, &meta, &net, &params);
@@ -141,12 +144,11 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "model %s, %d classes; %zu images of %s at %dx%d from %dx%d, %s\n", net->name, net->classes,
                 ds->count, ds->name, net->in_h, net->in_w, prep.base, prep.base,
                 a.ten_crop ? "ten crops" : "centre crop");
-    what = "starting the engine";
-    acl_engine_options opt = {.device = a.device, .verbose = a.verbose};
-    if ((st = acl_engine_create(&opt, &e)) != ACL_OK)
+    what = a.devices ? "starting the devices" : "starting the engine";
+    if ((st = acl_runner_open(&run, a.device, a.devices, a.split, a.verbose)) != ACL_OK)
         goto out;
     what = "evaluating";
-    if ((st = acl_model_create(acl_engine_ctx(e), net, (int)(batch * crops), 0, &m)) != ACL_OK ||
+    if ((st = acl_runner_model(&run, net, (int)(batch * crops), 0, &m)) != ACL_OK ||
         (st = acl_model_write_params(m, params)) != ACL_OK)
         goto out;
     struct acl_eval_result r;
@@ -159,7 +161,7 @@ int cmd_eval(int argc, char **argv)
         printf("%zu bad files were skipped (the next image stood in for each)\n", bad);
 out:
     acl_model_destroy(m);
-    acl_engine_destroy(e);
+    acl_runner_close(&run);
     acl_dataset_free(ds);
     free(params);
     acl_net_free(net);

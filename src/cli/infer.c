@@ -6,18 +6,23 @@
 #include "cli/cli.h"
 #include "io/npy.h"
 #include "net/model.h"
+#include "parallel/runner.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
+#include "train/meta.h"
 #include "train/weights.h"
 
 static const char usage_text[] =
-    "usage: alexnet-cl infer --model M --weights FILE --input X.npy --output Y.npy [--device N|NAME] [--batch N]\n\n"
+    "usage: alexnet-cl infer --weights FILE --input X.npy --output Y.npy [--model M] [--batch N]\n"
+    "                        [--device N|NAME | --devices A,B [--split X|auto]]\n\n"
     "Runs the model on X (float32, N x C x H x W, already preprocessed) and writes its logits (float32, N x\n"
-    "classes) to Y. The number of classes comes from the weights.\n";
+    "classes) to Y. The model is the description stored in the weights (train writes it there) unless --model\n"
+    "names one; the number of classes comes from the weights. --devices splits the model across two devices.\n";
 
 int cmd_infer(int argc, char **argv)
 {
-    const char *model = NULL, *weights = NULL, *input = NULL, *output = NULL, *device = NULL;
+    const char *model = NULL, *weights = NULL, *input = NULL, *output = NULL, *device = NULL, *devices = NULL;
+    const char *split = NULL;
     long batch = 32;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -27,7 +32,8 @@ int cmd_infer(int argc, char **argv)
         }
         const char **slot = !strcmp(o, "--model") ? &model : !strcmp(o, "--weights") ? &weights
                           : !strcmp(o, "--input") ? &input : !strcmp(o, "--output") ? &output
-                          : !strcmp(o, "--device") ? &device : NULL;
+                          : !strcmp(o, "--device") ? &device : !strcmp(o, "--devices") ? &devices
+                          : !strcmp(o, "--split") ? &split : NULL;
         if (!slot && strcmp(o, "--batch"))
             return cli_usage_error("infer", "unknown argument \"%s\"", o);
         if (!v)
@@ -38,25 +44,19 @@ int cmd_infer(int argc, char **argv)
             return EXIT_USAGE;
         i++;
     }
-    if (!model || !weights || !input || !output)
-        return cli_usage_error("infer", "--model, --weights, --input and --output are all needed");
-    if (cli_check_model("infer", model))
+    if (!weights || !input || !output)
+        return cli_usage_error("infer", "--weights, --input and --output are all needed");
+    if (model && cli_check_model("infer", model))
         return EXIT_USAGE;
+    struct acl_runner run = {0};
     struct acl_net *net = NULL;
     struct acl_npy_array x = {0};
-    acl_engine *e = NULL;
+    struct acl_weights_meta meta = {0};
     struct acl_model *m = NULL;
     float *params = NULL, *logits = NULL;
     const char *what = "reading the model";
-    acl_status st = acl_weights_net(model, weights, &net);
+    acl_status st = acl_weights_open_model(weights, model, &meta, &net, &params);
     if (st != ACL_OK)
-        goto out;
-    int new_head = 0;
-    if (!(params = malloc(net->param_count * sizeof *params))) {
-        st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
-        goto out;
-    }
-    if ((st = acl_weights_load(net, weights, 0, params, &new_head)) != ACL_OK)
         goto out;
     what = "reading the input";
     if ((st = acl_npy_read(input, &x)) != ACL_OK)
@@ -67,14 +67,13 @@ int cmd_infer(int argc, char **argv)
                       net->in_w);
         goto out;
     }
-    what = "starting the engine";
-    acl_engine_options opt = {.device = device};
-    if ((st = acl_engine_create(&opt, &e)) != ACL_OK)
+    what = devices ? "starting the devices" : "starting the engine";
+    if ((st = acl_runner_open(&run, device, devices, split, 0)) != ACL_OK)
         goto out;
     what = "running the model";
     long n = (long)x.shape[0], b = batch < n ? batch : n;
     size_t per = (size_t)net->in_c * net->in_h * net->in_w;
-    if ((st = acl_model_create(acl_engine_ctx(e), net, (int)b, 0, &m)) != ACL_OK ||
+    if ((st = acl_runner_model(&run, net, (int)b, 0, &m)) != ACL_OK ||
         (st = acl_model_write_params(m, params)) != ACL_OK)
         goto out;
     if (!(logits = malloc((size_t)n * net->classes * sizeof *logits))) {
@@ -93,7 +92,8 @@ int cmd_infer(int argc, char **argv)
     st = acl_npy_write(output, logits, 2, shape);
 out:
     acl_model_destroy(m);
-    acl_engine_destroy(e);
+    acl_runner_close(&run);
+    acl_meta_free(&meta);
     acl_npy_free(&x);
     free(params);
     free(logits);

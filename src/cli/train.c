@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "net/net.h"
+#include "parallel/runner.h"
 #include "runtime/engine.h"
 #include "train/report.h"
 #include "train/sources.h"
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "  --init paper|he     weights N(0, 0.01) and the paper's biases, or He (default: paper; he for mini,\n"
     "                      which does not learn from N(0, 0.01))\n"
     "  --seed N            (default 1)       --device N|NAME   (default 0)\n"
+    "  --devices A,B       split the model across two devices as the paper split it across two GPUs\n"
+    "  --split X|auto      device A's share of each layer (default 0.5); auto: in proportion to their speed\n"
     "  --out DIR           (default out)     --checkpoint-every N  steps (default: each epoch)\n"
     "  --resume FILE       continue a checkpoint exactly: its learning rate, momentum, weight decay and seed\n"
     "                      go on, so --lr, --momentum, --weight-decay, --seed and --init conflict with it\n"
@@ -53,7 +56,7 @@ static const char usage_text[] =
     "Ctrl-C saves a checkpoint and stops; --resume continues from it.\n";
 
 struct args {
-    const char *model, *data, *val, *device, *out, *resume, *init, *policy, *weights;
+    const char *model, *data, *val, *device, *devices, *split, *out, *resume, *init, *policy, *weights;
     long epochs, max_steps, batch, seed, ckpt_every, threads, lr_step;
     double lr, momentum, wd, max_bad;
     int verbose, epochs_set, lr_set, no_lighting;
@@ -73,7 +76,7 @@ static int parse_double(const char *opt, const char *v, double lo, double hi, do
 
 static int known(const char *o)
 {
-    static const char *const valued[] = {"--model", "--data", "--val", "--device", "--out", "--resume", "--weights", "--init",
+    static const char *const valued[] = {"--model", "--data", "--val", "--device", "--devices", "--split", "--out", "--resume", "--weights", "--init",
                                          "--lr-policy", "--epochs", "--max-steps", "--batch", "--seed",
                                          "--checkpoint-every", "--threads", "--lr-step", "--lr", "--momentum",
                                          "--weight-decay", "--max-bad"};
@@ -109,6 +112,10 @@ static int parse(int argc, char **argv, struct args *a)
             a->val = v;
         } else if (!strcmp(o, "--device")) {
             a->device = v;
+        } else if (!strcmp(o, "--devices")) {
+            a->devices = v;
+        } else if (!strcmp(o, "--split")) {
+            a->split = v;
         } else if (!strcmp(o, "--out")) {
             a->out = v;
         } else if (!strcmp(o, "--resume")) {
@@ -208,7 +215,10 @@ int cmd_train(int argc, char **argv)
         return 1;
     struct acl_sources data = {0};
     struct acl_net *net = NULL;
-    acl_engine *e = NULL;
+    struct acl_runner run;
+    /* The devices first: a wrong --device, --devices or --split is refused before any data is read. */
+    if ((rc = cli_open_devices("train", &run, a.device, a.devices, a.split, a.verbose)))
+        return rc;
     struct acl_train_report rep = {0};
     acl_status st = ACL_OK;
     const char *what = "starting";
@@ -227,15 +237,15 @@ int cmd_train(int argc, char **argv)
     st = acl_sources_fit(&data, net);
     if (st != ACL_OK)
         goto out;
-    what = "starting the engine";
-    acl_engine_options opt = {.device = a.device, .verbose = a.verbose};
-    st = acl_engine_create(&opt, &e);
-    if (st != ACL_OK)
-        goto out;
-    struct acl_ctx *c = acl_engine_ctx(e);
+    struct acl_ctx *c = acl_runner_ctx(&run);
     struct acl_memory_plan plan;
     acl_net_memory_plan(net, (int)a.batch, 1, &plan);
-    fprintf(stderr, "model %s: %zu parameters; batch %ld needs %.1f MiB on %s (parameters %.1f, activations %.1f, "
+    if (run.two)
+        fprintf(stderr, "model %s: %zu parameters; batch %ld split across devices %d (%s) and %d (%s)\n", net->name,
+                net->param_count, a.batch, run.pair.dev[0].dev.info.index, run.pair.dev[0].dev.info.name,
+                run.pair.dev[1].dev.info.index, run.pair.dev[1].dev.info.name);
+    else
+        fprintf(stderr, "model %s: %zu parameters; batch %ld needs %.1f MiB on %s (parameters %.1f, activations %.1f, "
             "workspace %.1f)\n", net->name, net->param_count, a.batch, plan.total / 1048576.0, c->dev.info.name,
             plan.params / 1048576.0, plan.activations / 1048576.0, plan.workspace / 1048576.0);
     enum acl_init init = a.init ? (!strcmp(a.init, "he") ? ACL_INIT_HE : ACL_INIT_PAPER)
@@ -249,7 +259,7 @@ int cmd_train(int argc, char **argv)
         .policy = !strcmp(a.policy, "step") ? ACL_LR_STEP : ACL_LR_PLATEAU, .lr_step_epochs = (int)a.lr_step,
         .patience = 1, .init = init, .seed = (uint64_t)a.seed, .out_dir = a.out, .checkpoint_every = a.ckpt_every,
         .resume = a.resume, .threads = (int)a.threads, .verbose = a.verbose, .progress = isatty(2),
-        .interrupt = &interrupted};
+        .interrupt = &interrupted, .runner = &run};
     struct acl_report_info report = {.model = a.model, .data = a.data};
     cfg.report = &report;
     float *initial = NULL;
@@ -306,7 +316,7 @@ out:;
     int too_many = 0;
     size_t bad = bad_files(data.train_ds, &too_many) + bad_files(data.val_ds, &too_many);
     free(rep.params);
-    acl_engine_destroy(e);
+    acl_runner_close(&run);
     acl_net_free(net);
     acl_sources_close(&data);
     if (st != ACL_OK) {

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "net/model.h"
+#include "parallel/runner.h"
+#include "parallel/split.h"
 #include "runtime/error.h"
 #include "train/checkpoint.h"
 #include "train/report.h"
@@ -234,7 +236,12 @@ static acl_status start(struct run *r, const struct acl_source *train)
     } else {
         acl_net_init_params(net, r->host_params, cfg->init, cfg->seed);
     }
-    ACL_TRY(acl_model_create(r->c, net, cfg->batch, 1, &r->m));
+    if (cfg->runner)
+        ACL_TRY(acl_runner_model(cfg->runner, net, cfg->batch, 1, &r->m));
+    else
+        ACL_TRY(acl_model_create(r->c, net, cfg->batch, 1, &r->m));
+    if (r->m->split && cfg->verbose)
+        acl_split_timing(r->m->split, 1);
     ACL_TRY(acl_model_write_params(r->m, r->host_params));
     ACL_TRY(acl_model_write_momentum(r->m, r->host_momentum));
     if (cfg->out_dir) {
@@ -284,6 +291,21 @@ static int done(const struct run *r)
 }
 
 /* One epoch from the state's position; stops early at max_steps or on interrupt. */
+/* -v on two devices: what the step moved between them, how long the host waited on transfers, and each
+ * device's busy time (the device time of its commands). */
+static acl_status report_transfers(struct acl_model *m, uint64_t step)
+{
+    struct acl_split_stats t;
+    acl_status st = acl_split_stats(m->split, &t);
+    if (st == ACL_OK)
+        fprintf(stderr, "step %llu: moved %.2f MiB between the devices in %llu copies (%llu staged through the "
+                "host), transfer wait %.1f ms, copy time %.1f ms; busy: device 0 %.1f ms, device 1 %.1f ms\n",
+                (unsigned long long)step, (double)t.moved.bytes / 1048576.0, (unsigned long long)t.moved.copies,
+                (unsigned long long)t.moved.staged, 1e3 * t.moved.wait_s, 1e3 * t.moved.device_s, 1e3 * t.busy_s[0],
+                1e3 * t.busy_s[1]);
+    return st;
+}
+
 static acl_status train_epoch(struct run *r, const struct acl_source *train, double *wait_s, int *interrupted)
 {
     const struct acl_train_config *cfg = r->cfg;
@@ -339,6 +361,8 @@ static acl_status train_epoch(struct run *r, const struct acl_source *train, dou
         s->position++;
         steps_here++;
         r->images += n;
+        if (r->m->split && cfg->verbose)
+            ACL_TRY(report_transfers(r->m, s->step));
         if (r->metrics)
             fprintf(r->metrics, "{\"step\": %llu, \"epoch\": %u, \"loss\": %.6f, \"lr\": %.6g}\n",
                     (unsigned long long)s->step, s->epoch, loss, s->lr);

@@ -32,6 +32,7 @@ struct acl_train_config {
     int verbose;
     int progress;               /* 1: a live progress line (a terminal); 0: plain lines at intervals */
     volatile sig_atomic_t *interrupt; /* set (by a signal handler) to stop after saving a checkpoint */
+    struct acl_runner *runner;  /* the device(s) (parallel/runner.h); NULL: one device, the c of acl_train */
     const struct acl_report_info *report; /* labels for out_dir/report.html, remade at each checkpoint (NULL:
                                            * the net's name only) */
 };
