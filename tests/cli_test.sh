@@ -44,6 +44,8 @@ expect "infer: missing weights" 1 "$tmp/none.safetensors" -- "$bin" infer --mode
 printf 'not a safetensors file' >"$tmp/bad.safetensors"
 expect "infer: corrupt weights" 1 "bad.safetensors" -- "$bin" infer --model mini --weights "$tmp/bad.safetensors" --input x.npy --output y.npy
 expect "model: layers" 0 "conv2 +conv +256x27x27 +conv2.weight \[256,48,5,5\]" -- "$bin" model --model paper
+expect "model: two devices" 0 "conv2 +\[0, 128\) +\[128, 256\) +its own device.*354624 bytes per image forward" -- sh -c "'$bin' model --model paper --split 0.5 | tr '\n' ' '"
+expect "model: bad split" 2 "--split 2: wants device 0's share" -- "$bin" model --split 2
 expect "model: description" 0 "^input name=mini" -- "$bin" model --model mini --description
 expect "model: bad description" 1 "bad.net:1: unknown layer kind" -- sh -c "printf 'pool size=2\n' >'$tmp/bad.net'; '$bin' model --model '$tmp/bad.net'"
 expect "report: no run there" 1 "has no metrics.jsonl" -- "$bin" report --out "$tmp/no-run"
