@@ -7,21 +7,7 @@
 
 #include "parallel/devlist.h"
 #include "runtime/error.h"
-
-static int contains_nocase(const char *hay, const char *needle)
-{
-    if (!hay)
-        return 0;
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return 1;
-    }
-    return 0;
-}
+#include "runtime/text.h"
 
 /* One selector (the `which`-th entry of arg) to an index. */
 static acl_status resolve(const char *arg, int which, const char *sel, const struct acl_devlist_entry *devs,
@@ -45,12 +31,12 @@ static acl_status resolve(const char *arg, int which, const char *sel, const str
         return ACL_OK;
     }
     for (size_t i = 0; i < n; i++)
-        if (contains_nocase(devs[i].name, sel)) {
+        if (acl_contains_nocase(devs[i].name, sel)) {
             *out = (int)i;
             return ACL_OK;
         }
     for (size_t i = 0; i < n; i++)
-        if (contains_nocase(devs[i].platform, sel)) {
+        if (acl_contains_nocase(devs[i].platform, sel)) {
             *out = (int)i;
             return ACL_OK;
         }

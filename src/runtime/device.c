@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 static void str_info(cl_device_id d, cl_device_info what, char *buf, size_t size)
 {
@@ -133,19 +134,6 @@ acl_status acl_list_devices(acl_device_info **devices, size_t *count)
     return ACL_OK;
 }
 
-static int contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return 1;
-    }
-    return n == 0;
-}
-
 acl_status acl_select_device(const char *selector, struct acl_device_ref *out)
 {
     struct acl_device_ref *devs = NULL;
@@ -169,10 +157,10 @@ acl_status acl_select_device(const char *selector, struct acl_device_ref *out)
         pick = idx;
     } else {
         for (size_t i = 0; i < n && pick < 0; i++)
-            if (contains_nocase(devs[i].info.name, sel))
+            if (acl_contains_nocase(devs[i].info.name, sel))
                 pick = (long)i;
         for (size_t i = 0; i < n && pick < 0; i++)
-            if (contains_nocase(devs[i].info.platform, sel))
+            if (acl_contains_nocase(devs[i].info.platform, sel))
                 pick = (long)i;
         if (pick < 0) {
             st = acl_fail(ACL_ERR_NO_DEVICE, "no device name contains \"%s\"; run `alexnet-cl devices` to "
