@@ -13,68 +13,6 @@
 
 #define SENTINEL 0xbf9e0651u
 
-/* ---- the pairs, built once per process --------------------------------------------------------- */
-
-enum which { SHARED, SEPARATE_EVENTS, SEPARATE_HOST_WAIT, TWO_PLATFORMS, NPAIRS };
-
-static struct acl_pair pairs[NPAIRS];
-static int pair_state[NPAIRS]; /* 0 untried, 1 ready, -1 unavailable */
-static char why[NPAIRS][256];
-
-/* Two devices for the case: on one platform, or on two (the second one's first device). */
-static int pick(enum which w, struct acl_device_ref *a, struct acl_device_ref *b)
-{
-    struct acl_device_ref *devs = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (acl_enumerate(&devs, &n) != ACL_OK) {
-        snprintf(why[w], sizeof why[w], "no OpenCL device: %s", acl_last_error());
-        return 0;
-    }
-    for (size_t i = 0; i < n && !found; i++)
-        for (size_t j = i + 1; j < n && !found; j++)
-            if ((devs[i].platform == devs[j].platform) == (w != TWO_PLATFORMS)) {
-                *a = devs[i];
-                *b = devs[j];
-                found = 1;
-            }
-    if (!found)
-        snprintf(why[w], sizeof why[w], w == TWO_PLATFORMS
-                 ? "only one OpenCL platform is visible (Oclgrind not installed, or OCL_ICD_VENDORS lists one ICD)"
-                 : "no platform has two devices (POCL_DEVICES=\"pthread pthread\" gives PoCL two)");
-    free(devs);
-    return found;
-}
-
-static struct acl_pair *get_pair(enum which w)
-{
-    if (pair_state[w] == 0) {
-        struct acl_device_ref a, b;
-        pair_state[w] = -1;
-        if (pick(w, &a, &b)) {
-            enum acl_pair_mode mode = w == SEPARATE_EVENTS || w == SEPARATE_HOST_WAIT ? ACL_PAIR_SEPARATE
-                                                                                      : ACL_PAIR_AUTO;
-            acl_status st = acl_pair_init(&pairs[w], &a, &b, mode, NULL, NULL);
-            if (st != ACL_OK)
-                fail_msg("acl_pair_init(%s, %s): %s", a.info.name, b.info.name, acl_last_error());
-            if (w == SEPARATE_HOST_WAIT)
-                pairs[w].stage = ACL_STAGE_HOST_WAIT;
-            pair_state[w] = 1;
-            print_message("[   INFO   ] devices %d (%s, %s) and %d (%s, %s), %s context%s\n", a.info.index,
-                          a.info.name, a.info.platform, b.info.index, b.info.name, b.info.platform,
-                          pairs[w].shared ? "one shared" : "separate", pairs[w].shared ? "" : "s");
-            if (!pairs[w].shared)
-                print_message("[   INFO   ] staged with %s\n", pairs[w].stage == ACL_STAGE_EVENTS
-                              ? "event callbacks" : "host waits");
-        }
-    }
-    if (pair_state[w] < 0) {
-        print_message("[  SKIPPED ] %s\n", why[w]);
-        skip();
-    }
-    return &pairs[w];
-}
-
 /* ---- the round trip ----------------------------------------------------------------------------- */
 
 static uint32_t next_bits(uint64_t *s)
@@ -331,9 +269,9 @@ static void rect_one_device(struct acl_pair *p, uint64_t seed)
     free(got);
 }
 
-static void trips(enum which w)
+static void trips(enum test_pair_kind w)
 {
-    struct acl_pair *p = get_pair(w);
+    struct acl_pair *p = test_pair(w);
     round_trip(p, 11 + (uint64_t)w, 10007, 1237, 389, 4099, 4 * 3001 + 3);
     round_trip(p, 23 + (uint64_t)w, 97, 0, 13, 1, 1);               /* one byte */
     round_trip(p, 37 + (uint64_t)w, 70001, 7, 3, 5, 4 * 69991 + 2); /* nearly the whole buffer */
@@ -343,47 +281,47 @@ static void trips(enum which w)
 static void shared_context(void **state)
 {
     (void)state;
-    trips(SHARED);
-    assert_true(pairs[SHARED].shared);
+    trips(TEST_PAIR_SHARED);
+    assert_true(test_pair(TEST_PAIR_SHARED)->shared);
 }
 
 static void separate_contexts_events(void **state)
 {
     (void)state;
-    trips(SEPARATE_EVENTS);
-    assert_false(pairs[SEPARATE_EVENTS].shared);
+    trips(TEST_PAIR_SEPARATE_EVENTS);
+    assert_false(test_pair(TEST_PAIR_SEPARATE_EVENTS)->shared);
 }
 
 static void separate_contexts_host_wait(void **state)
 {
     (void)state;
-    trips(SEPARATE_HOST_WAIT);
+    trips(TEST_PAIR_SEPARATE_HOST_WAIT);
 }
 
 static void two_platforms(void **state)
 {
     (void)state;
-    trips(TWO_PLATFORMS);
-    assert_false(pairs[TWO_PLATFORMS].shared);
+    trips(TEST_PAIR_TWO_PLATFORMS);
+    assert_false(test_pair(TEST_PAIR_TWO_PLATFORMS)->shared);
 }
 
 static void one_device_shared(void **state)
 {
     (void)state;
-    rect_one_device(get_pair(SHARED), 61);
+    rect_one_device(test_pair(TEST_PAIR_SHARED), 61);
 }
 
 static void one_device_separate(void **state)
 {
     (void)state;
-    rect_one_device(get_pair(SEPARATE_EVENTS), 67);
+    rect_one_device(test_pair(TEST_PAIR_SEPARATE_EVENTS), 67);
 }
 
 /* Whole buffers handed over with clEnqueueMigrateMemObjects in the shared context. */
 static void migrate_whole_buffers(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SHARED);
+    struct acl_pair *p = test_pair(TEST_PAIR_SHARED);
     enum { N = 3001 };
     uint32_t src[N], got[N];
     uint64_t seed = 5;
@@ -411,7 +349,7 @@ static void migrate_whole_buffers(void **state)
 static void bad_arguments(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SEPARATE_EVENTS);
+    struct acl_pair *p = test_pair(TEST_PAIR_SEPARATE_EVENTS);
     cl_mem a = NULL, b = NULL;
     cl_event ev = (cl_event)1;
     assert_int_equal(acl_buffer(&p->dev[0], 400, &a), ACL_OK);
@@ -477,15 +415,6 @@ static void bad_arguments(void **state)
     assert_non_null(strstr(acl_last_error(), "named twice"));
 }
 
-static int release_pairs(void **state)
-{
-    (void)state;
-    for (int w = 0; w < NPAIRS; w++)
-        if (pair_state[w] > 0)
-            acl_pair_release(&pairs[w]);
-    return 0;
-}
-
 int main(void)
 {
     /* Two PoCL CPU devices unless the environment chose (tests/CMakeLists.txt sets it too); it must be
@@ -501,5 +430,5 @@ int main(void)
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(two_platforms),
     };
-    return cmocka_run_group_tests(tests, NULL, release_pairs);
+    return cmocka_run_group_tests(tests, NULL, test_pairs_release);
 }

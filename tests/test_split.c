@@ -27,59 +27,6 @@
             fail_msg("%s: %s: %s", #call, acl_status_name(ok_st_), acl_last_error());             \
     } while (0)
 
-enum which { SHARED, SEPARATE, TWO_PLATFORMS, NPAIRS };
-
-static struct acl_pair pairs[NPAIRS];
-static int pair_state[NPAIRS];
-static char why[NPAIRS][256];
-
-static int pick(enum which w, struct acl_device_ref *a, struct acl_device_ref *b)
-{
-    struct acl_device_ref *devs = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (acl_enumerate(&devs, &n) != ACL_OK) {
-        snprintf(why[w], sizeof why[w], "no OpenCL device: %s", acl_last_error());
-        return 0;
-    }
-    for (size_t i = 0; i < n && !found; i++)
-        for (size_t j = i + 1; j < n && !found; j++)
-            if ((devs[i].platform == devs[j].platform) == (w != TWO_PLATFORMS)) {
-                *a = devs[i];
-                *b = devs[j];
-                found = 1;
-            }
-    if (!found)
-        snprintf(why[w], sizeof why[w], w == TWO_PLATFORMS
-                 ? "only one OpenCL platform is visible (Oclgrind not installed, or OCL_ICD_VENDORS lists one ICD)"
-                 : "no platform has two devices (POCL_DEVICES=\"pthread pthread\" gives PoCL two)");
-    free(devs);
-    return found;
-}
-
-static struct acl_pair *get_pair(enum which w)
-{
-    if (pair_state[w] == 0) {
-        struct acl_device_ref a, b;
-        pair_state[w] = -1;
-        if (pick(w, &a, &b)) {
-            acl_status st = acl_pair_init(&pairs[w], &a, &b, w == SEPARATE ? ACL_PAIR_SEPARATE : ACL_PAIR_AUTO,
-                                          NULL, NULL);
-            if (st != ACL_OK)
-                fail_msg("acl_pair_init(%s, %s): %s", a.info.name, b.info.name, acl_last_error());
-            pair_state[w] = 1;
-            print_message("[   INFO   ] devices %d (%s, %s) and %d (%s, %s), %s\n", a.info.index, a.info.name,
-                          a.info.platform, b.info.index, b.info.name, b.info.platform,
-                          pairs[w].shared ? "one shared context" : "separate contexts");
-        }
-    }
-    if (pair_state[w] < 0) {
-        print_message("[  SKIPPED ] %s\n", why[w]);
-        skip();
-    }
-    return &pairs[w];
-}
-
 /* ---- the runs compared -------------------------------------------------------------------------- */
 
 /* A small AlexNet: every layer kind, two grouped convs that read only their own device's channels, LRN
@@ -190,11 +137,11 @@ static void step(struct acl_model *m, struct run *r, uint64_t k, float *loss)
 }
 
 /* Logits, loss and gradients of one training pass, one device against two. */
-static void compare_pass(enum which w, double f)
+static void compare_pass(enum test_pair_kind w, double f)
 {
-    struct acl_pair *p = get_pair(w);
+    struct acl_pair *p = test_pair(w);
     struct run r;
-    setup_run(&r, small_net, w == TWO_PLATFORMS ? 2 : 5);
+    setup_run(&r, small_net, w == TEST_PAIR_TWO_PLATFORMS ? 2 : 5);
     size_t np = r.net->param_count, nl = (size_t)r.batch * CLASSES;
     float *g1 = malloc(np * sizeof(float)), *g2 = malloc(np * sizeof(float));
     float *l1 = malloc(nl * sizeof(float)), *l2 = malloc(nl * sizeof(float));
@@ -235,33 +182,33 @@ static void compare_pass(enum which w, double f)
 static void pass_shared(void **state)
 {
     (void)state;
-    compare_pass(SHARED, 0.5);
+    compare_pass(TEST_PAIR_SHARED, 0.5);
 }
 
 static void pass_uneven(void **state)
 {
     (void)state;
-    compare_pass(SHARED, 0.7);
-    compare_pass(SHARED, 0.25);
+    compare_pass(TEST_PAIR_SHARED, 0.7);
+    compare_pass(TEST_PAIR_SHARED, 0.25);
 }
 
 static void pass_separate(void **state)
 {
     (void)state;
-    compare_pass(SEPARATE, 0.5);
+    compare_pass(TEST_PAIR_SEPARATE_EVENTS, 0.5);
 }
 
 static void pass_two_platforms(void **state)
 {
     (void)state;
-    compare_pass(TWO_PLATFORMS, 0.5);
+    compare_pass(TEST_PAIR_TWO_PLATFORMS, 0.5);
 }
 
 /* Twenty steps of SGD with dropout: the losses of two devices follow one device's, and repeat exactly. */
 static void twenty_steps(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SHARED);
+    struct acl_pair *p = test_pair(TEST_PAIR_SHARED);
     struct run r;
     setup_run(&r, small_net, 6);
     float loss[3][20];
@@ -287,7 +234,7 @@ static void twenty_steps(void **state)
 static void layouts_interchange(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SHARED);
+    struct acl_pair *p = test_pair(TEST_PAIR_SHARED);
     struct run r;
     setup_run(&r, small_net, 4);
     size_t np = r.net->param_count;
@@ -326,7 +273,7 @@ static void layouts_interchange(void **state)
 static void bytes_moved(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SHARED);
+    struct acl_pair *p = test_pair(TEST_PAIR_SHARED);
     struct run r;
     setup_run(&r, small_net, 3);
     struct acl_model *m = make(p, &r, 0.5);
@@ -355,7 +302,7 @@ static void bytes_moved(void **state)
 static void refusals(void **state)
 {
     (void)state;
-    struct acl_pair *p = get_pair(SHARED);
+    struct acl_pair *p = test_pair(TEST_PAIR_SHARED);
     struct run r;
     setup_run(&r, small_net, 2);
     struct acl_model *m = NULL;
@@ -377,15 +324,6 @@ static void refusals(void **state)
     free_run(&r);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    for (int w = 0; w < NPAIRS; w++)
-        if (pair_state[w] > 0)
-            acl_pair_release(&pairs[w]);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,5 +331,5 @@ int main(void)
         cmocka_unit_test(twenty_steps),    cmocka_unit_test(layouts_interchange), cmocka_unit_test(bytes_moved),
         cmocka_unit_test(refusals),        cmocka_unit_test(pass_two_platforms),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, test_pairs_release);
 }

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel/pair.h"
+#include "runtime/device.h"
 #include "runtime/engine.h"
+#include "runtime/error.h"
 
 static acl_engine *engine;
 static int tried;
@@ -143,4 +146,76 @@ int test_tmpdir_remove(const char *dir)
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- two devices (src/parallel) ----------------------------------------------------------------- */
+
+#define NPAIRS TEST_PAIR_KINDS
+
+static struct acl_pair pairs[NPAIRS];
+static int pair_state[NPAIRS]; /* 0 untried, 1 ready, -1 unavailable */
+static char why[NPAIRS][256];
+
+/* Two devices for the case: on one platform, or on two (the second one's first device). */
+static int pick(enum test_pair_kind w, struct acl_device_ref *a, struct acl_device_ref *b)
+{
+    struct acl_device_ref *devs = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (acl_enumerate(&devs, &n) != ACL_OK) {
+        snprintf(why[w], sizeof why[w], "no OpenCL device: %s", acl_last_error());
+        return 0;
+    }
+    for (size_t i = 0; i < n && !found; i++)
+        for (size_t j = i + 1; j < n && !found; j++)
+            if ((devs[i].platform == devs[j].platform) == (w != TEST_PAIR_TWO_PLATFORMS)) {
+                *a = devs[i];
+                *b = devs[j];
+                found = 1;
+            }
+    if (!found)
+        snprintf(why[w], sizeof why[w], w == TEST_PAIR_TWO_PLATFORMS
+                 ? "only one OpenCL platform is visible (Oclgrind not installed, or OCL_ICD_VENDORS lists one ICD)"
+                 : "no platform has two devices (POCL_DEVICES=\"pthread pthread\" gives PoCL two)");
+    free(devs);
+    return found;
+}
+
+struct acl_pair *test_pair(enum test_pair_kind w)
+{
+    if (pair_state[w] == 0) {
+        struct acl_device_ref a, b;
+        pair_state[w] = -1;
+        if (pick(w, &a, &b)) {
+            enum acl_pair_mode mode = w == TEST_PAIR_SEPARATE_EVENTS || w == TEST_PAIR_SEPARATE_HOST_WAIT ? ACL_PAIR_SEPARATE
+                                                                                      : ACL_PAIR_AUTO;
+            acl_status st = acl_pair_init(&pairs[w], &a, &b, mode, NULL, NULL);
+            if (st != ACL_OK)
+                fail_msg("acl_pair_init(%s, %s): %s", a.info.name, b.info.name, acl_last_error());
+            if (w == TEST_PAIR_SEPARATE_HOST_WAIT)
+                pairs[w].stage = ACL_STAGE_HOST_WAIT;
+            pair_state[w] = 1;
+            print_message("[   INFO   ] devices %d (%s, %s) and %d (%s, %s), %s context%s\n", a.info.index,
+                          a.info.name, a.info.platform, b.info.index, b.info.name, b.info.platform,
+                          pairs[w].shared ? "one shared" : "separate", pairs[w].shared ? "" : "s");
+            if (!pairs[w].shared)
+                print_message("[   INFO   ] staged with %s\n", pairs[w].stage == ACL_STAGE_EVENTS
+                              ? "event callbacks" : "host waits");
+        }
+    }
+    if (pair_state[w] < 0) {
+        print_message("[  SKIPPED ] %s\n", why[w]);
+        skip();
+    }
+    return &pairs[w];
+}
+
+int test_pairs_release(void **state)
+{
+    (void)state;
+    for (int w = 0; w < NPAIRS; w++)
+        if (pair_state[w] > 0)
+            acl_pair_release(&pairs[w]);
+    memset(pair_state, 0, sizeof pair_state);
+    return 0;
 }

@@ -44,6 +44,16 @@ void test_expect_status(acl_status st, acl_status want, const char *part);
 int test_tmpdir_make(char *dir, size_t size, const char *tag);
 int test_tmpdir_remove(const char *dir);
 
+/* Two devices for the tests of src/parallel, built once per process: both on one platform in one shared context
+ * (POCL_DEVICES="pthread pthread" gives PoCL two), the same in a context each, staged with event callbacks or
+ * with host waits, or on two platforms (PoCL and Oclgrind through OCL_ICD_VENDORS). skip() (visible) when the
+ * machine has no such pair; test_pairs_release, a group teardown, releases every pair made. */
+enum test_pair_kind { TEST_PAIR_SHARED, TEST_PAIR_SEPARATE_EVENTS, TEST_PAIR_SEPARATE_HOST_WAIT, TEST_PAIR_TWO_PLATFORMS,
+                      TEST_PAIR_KINDS };
+struct acl_pair;
+struct acl_pair *test_pair(enum test_pair_kind kind);
+int test_pairs_release(void **state);
+
 unsigned char *test_read_file(const char *path, size_t *size);
 /* Writes n bytes to path; fails the test on any error. */
 void test_write_file(const char *path, const void *data, size_t n);
