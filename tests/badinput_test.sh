@@ -10,37 +10,15 @@
 set -u
 bin=$1
 src=$2
-pass=0 fail=0 skipped=0
+skipped=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 export ACL_CACHE_DIR="${ACL_CACHE_DIR:-$tmp/cache}"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 src=$(cd "$src" && pwd)
 cd "$tmp" || exit 1 # a run that gets past its checks writes out/ here, not in the caller's folder
 imgs=$src/fuzz/corpus/image
-
-ok() { pass=$((pass + 1)); }
-bad() {
-  fail=$((fail + 1))
-  echo "FAIL $*"
-}
-
-# expect NAME EXIT_CODE PATTERN -- command...: the command exits with EXIT_CODE and its output matches PATTERN
-# (an extended regex). The output is kept in $out for further checks.
-out=
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    ok
-  else
-    bad "$name: exit $rc (wanted $code and /$pattern/), output:"
-    sed 's/^/    /' <<<"$out" | head -n 20
-  fi
-}
 
 # has NAME PATTERN: the last command's output also matches PATTERN.
 has() {

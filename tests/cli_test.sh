@@ -5,26 +5,10 @@
 # Usage: cli_test.sh PATH/TO/alexnet-cl
 set -u
 bin=$1
-pass=0 fail=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'rm -rf "$tmp"' EXIT
 export ACL_CACHE_DIR="$tmp/cache"
-
-# expect NAME EXIT_CODE PATTERN -- command...: the command exits with EXIT_CODE and its output matches PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name: exit $rc (wanted $code), output:"
-    sed 's/^/    /' <<<"$out" | head -n 20
-  fi
-}
 
 expect "no arguments" 2 "usage: alexnet-cl" -- "$bin"
 expect "help" 0 "selftest" -- "$bin" --help
@@ -74,5 +58,4 @@ else
   echo "SKIP device checks: no OpenCL device"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,28 +6,9 @@
 # Usage: eval_cli_test.sh PATH/TO/alexnet-cl PATH/TO/make_images
 set -u
 bin=$1 make_images=$2
-pass=0 fail=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'rm -rf "$tmp"' EXIT
-
-# expect NAME EXIT_CODE PATTERN -- command...: the command exits with EXIT_CODE and its output matches PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name: exit $rc (wanted $code), output:"
-    sed 's/^/    /' <<<"$out" | head -n 20
-  fi
-}
-check() { # check NAME CONDITION-STATUS MESSAGE
-  if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $3"; fi
-}
 
 w=$tmp/out/weights.safetensors
 # ---- wrong arguments: no device needed ----
@@ -111,5 +92,4 @@ expect "classify: a bad image among good ones" 1 "skipping $tmp/broken.png" -- \
 grep -q "^$tmp/data/val/cat/001.png$" <<<"$out" && grep -q "none.jpg" <<<"$out" && grep -q "2 of 3 images" <<<"$out"
 check "classify: the good image still classified, both bad ones named" $? "$out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,26 +6,10 @@
 set -u
 bin=$1
 src=$2
-pass=0 fail=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'rm -rf "$tmp"' EXIT
 export ACL_CACHE_DIR=${ACL_CACHE_DIR:-$tmp/cache}
-
-# expect NAME EXIT_CODE PATTERN -- command...: the command exits with EXIT_CODE and its output matches PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name: exit $rc (wanted $code), output:"
-    sed 's/^/    /' <<<"$out" | head -n 20
-  fi
-}
 
 check() { # check NAME CONDITION...
   local name=$1
@@ -93,5 +77,4 @@ else
   echo "SKIP train on prepared files: no OpenCL device"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

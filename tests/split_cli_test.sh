@@ -6,27 +6,10 @@
 # Usage: split_cli_test.sh PATH/TO/alexnet-cl PATH/TO/make_images
 set -u
 bin=$1 make_images=$2
-pass=0 fail=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'rm -rf "$tmp"' EXIT
 
-expect() { # expect NAME EXIT_CODE PATTERN -- command...
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name: exit $rc (wanted $code), output:"
-    sed 's/^/    /' <<<"$out" | head -n 20
-  fi
-}
-check() { # check NAME CONDITION-STATUS MESSAGE
-  if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $3"; fi
-}
 # The training losses of metrics.jsonl files (not the evaluations' lines), one per line.
 losses() { sed -n 's/^{"step": .*"loss": \([-0-9.e]*\).*/\1/p' "$@"; }
 # close A B: the two lists of numbers agree within a relative 1e-5, and are not empty.
@@ -120,5 +103,4 @@ else
   echo "SKIP infer comparison: no numpy for /usr/bin/python3"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
