@@ -23,6 +23,7 @@ static const struct {
     {"prepare", cmd_prepare, "decode a dataset once into a file that training memory-maps"},
     {"eval", cmd_eval, "top-1 and top-5 of weights on a dataset, centre crop or ten crops"},
     {"classify", cmd_classify, "the five most likely classes of each image"},
+    {"bench", cmd_bench, "training and inference images/s, memory, cold and warm start of a model"},
 };
 
 static void usage(FILE *f)

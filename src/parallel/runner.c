@@ -14,7 +14,17 @@
 acl_status acl_runner_open(struct acl_runner *r, const char *device, const char *devices, const char *split,
                            int verbose)
 {
+    acl_engine_options opt = {.device = device, .verbose = verbose};
+    return acl_runner_open_with(r, &opt, devices, split);
+}
+
+acl_status acl_runner_open_with(struct acl_runner *r, const acl_engine_options *options, const char *devices,
+                                const char *split)
+{
     acl_status st = ACL_OK;
+    acl_engine_options opt = *options;
+    const char *device = opt.device;
+    int verbose = opt.verbose;
     struct acl_device_ref *devs = NULL;
     struct acl_devlist_entry *names = NULL;
     size_t n = 0;
@@ -26,7 +36,6 @@ acl_status acl_runner_open(struct acl_runner *r, const char *device, const char 
                         "with --devices", device, devices);
     if (split && !devices)
         return acl_fail(ACL_ERR_ARGUMENT, "--split %s needs two devices: add --devices A,B", split);
-    acl_engine_options opt = {.device = device, .verbose = verbose};
     if (!devices)
         return acl_engine_create(&opt, &r->engine);
     if (split)

@@ -25,6 +25,9 @@ struct acl_runner {
  * two devices of one platform a context each (the host-staged copies, for testing). */
 acl_status acl_runner_open(struct acl_runner *r, const char *device, const char *devices, const char *split,
                            int verbose);
+/* The same with every engine option (a program cache folder, say); opt->device is --device's value. */
+acl_status acl_runner_open_with(struct acl_runner *r, const acl_engine_options *opt, const char *devices,
+                                const char *split);
 void acl_runner_close(struct acl_runner *r);
 
 /* Device 0's context (the only one with one device). */
