@@ -37,9 +37,14 @@ static cl_mem held_input(struct acl_split *s, int i, int d)
 }
 
 /* Copies channels ch of an N x C x plane tensor from device `from`, where buffer src holds channels
- * src_has, into buffer dst on device `to`, which holds channels dst_has. */
+ * src_has, into buffer dst on device `to`, which holds channels dst_has. reused: the source buffer is written
+ * again later in this pass (the backward pass's ping-pong gradients and partials), so in a shared context the
+ * source's queue must wait for the copy; the forward pass's sources are each layer's own outputs, written
+ * once a pass; before device 0 rewrites one in the next pass it has waited for device 1's whole pass (the
+ * logits layer gathers device 1's last output), and device 1 never gets ahead of device 0 by a pass (it waits
+ * on device 0's parts at every gathering layer). */
 static acl_status copy_channels(struct acl_split *s, int from, cl_mem src, struct acl_range src_has, int to,
-                                cl_mem dst, struct acl_range dst_has, struct acl_range ch, size_t plane)
+                                cl_mem dst, struct acl_range dst_has, struct acl_range ch, size_t plane, int reused)
 {
     acl_status st = ACL_OK;
     cl_event ready = NULL, done = NULL;
@@ -56,7 +61,7 @@ static acl_status copy_channels(struct acl_split *s, int from, cl_mem src, struc
     CL_TRY(clEnqueueMarkerWithWaitList(sq, 0, NULL, &ready));
     clFlush(sq);
     ACL_TRY(acl_copy_rect_between(s->pair, from, sv, to, dv, &r, 1, &ready, &done));
-    if (s->pair->shared)
+    if (s->pair->shared && reused)
         CL_TRY(clEnqueueBarrierWithWaitList(sq, 1, &done, NULL));
 cleanup:
     if (ready)
@@ -70,11 +75,11 @@ cleanup:
  * (channels has[0]) and src[1] on device 1 (has[1]), on device d: its own part first, the rest from the
  * other. */
 static acl_status assemble(struct acl_split *s, int d, cl_mem dst, struct acl_range want, const cl_mem src[2],
-                           const struct acl_range has[2], size_t plane)
+                           const struct acl_range has[2], size_t plane, int reused)
 {
     acl_status st = ACL_OK;
     struct acl_range mine = intersect(want, has[d]);
-    ACL_TRY(copy_channels(s, d, src[d], has[d], d, dst, want, mine, plane));
+    ACL_TRY(copy_channels(s, d, src[d], has[d], d, dst, want, mine, plane, reused));
     struct acl_range lo = intersect(want, (struct acl_range){want.begin, mine.begin});
     struct acl_range hi = intersect(want, (struct acl_range){mine.end, want.end});
     if (acl_range_size(mine) == 0)
@@ -87,7 +92,7 @@ static acl_status assemble(struct acl_split *s, int d, cl_mem dst, struct acl_ra
             st = acl_fail(ACL_ERR_ARGUMENT, "channels [%d, %d) are on neither device", rest.begin, rest.end);
             goto cleanup;
         }
-        ACL_TRY(copy_channels(s, 1 - d, src[1 - d], has[1 - d], d, dst, want, rest, plane));
+        ACL_TRY(copy_channels(s, 1 - d, src[1 - d], has[1 - d], d, dst, want, rest, plane, reused));
     }
 cleanup:
     return st;
@@ -110,7 +115,7 @@ static acl_status forward_in(struct acl_split *s, int i, int d)
         return ACL_OK;
     cl_mem src[2] = {held_input(s, i, 0), held_input(s, i, 1)};
     struct acl_range has[2] = {part(s, i, 0)->in, part(s, i, 1)->in};
-    return assemble(s, d, p->xin, p->ext, src, has, (size_t)l->in_h * l->in_w);
+    return assemble(s, d, p->xin, p->ext, src, has, (size_t)l->in_h * l->in_w, 0);
 }
 
 static struct conv_shape share_conv(const struct acl_layer *l, const struct split_part *p, int n)
@@ -159,7 +164,7 @@ static acl_status forward_compute(struct acl_split *s, int i, int d, int trainin
             break;
         }
         ACL_TRY(lrn_forward(c, V(p->yext), V(p->aux), V(x), &ls, acl_split_event(s, d)));
-        ACL_TRY(copy_channels(s, d, p->yext, p->ext, d, p->y, p->out, p->out, plane));
+        ACL_TRY(copy_channels(s, d, p->yext, p->ext, d, p->y, p->out, p->out, plane, 0));
         break;
     }
     case ACL_MAXPOOL: {
@@ -226,7 +231,7 @@ static acl_status backward_in(struct acl_split *s, int i, int d)
         return ACL_OK;
     cl_mem src[2] = {s->dy[0], s->dy[1]};
     struct acl_range has[2] = {part(s, i, 0)->out, part(s, i, 1)->out};
-    return assemble(s, d, s->dev[d].dext[0], p->ext, src, has, (size_t)l->out_h * l->out_w);
+    return assemble(s, d, s->dev[d].dext[0], p->ext, src, has, (size_t)l->out_h * l->out_w, 1);
 }
 
 /* The compute of layer i's backward on device d; *dx receives the buffer that will hold the gradient of
@@ -276,7 +281,7 @@ static acl_status backward_compute(struct acl_split *s, int i, int d, uint64_t s
         }
         ACL_TRY(lrn_backward(c, V(v->dext[1]), V(v->dext[0]), V(x), V(p->yext), V(p->aux), &ls,
                              acl_split_event(s, d)));
-        ACL_TRY(copy_channels(s, d, v->dext[1], p->ext, d, *dx, p->in, p->in, plane));
+        ACL_TRY(copy_channels(s, d, v->dext[1], p->ext, d, *dx, p->in, p->in, plane, 1));
         break;
     }
     case ACL_MAXPOOL: {
@@ -317,7 +322,7 @@ static acl_status backward_out(struct acl_split *s, int i, int d, cl_mem dx)
         if (!acl_range_size(q->out) || !same(intersect(p->in, q->ext), p->in))
             continue;
         cl_mem into = first ? dx : v->recv;
-        ACL_TRY(copy_channels(s, e, s->dev[e].part, q->ext, d, into, p->in, p->in, plane));
+        ACL_TRY(copy_channels(s, e, s->dev[e].part, q->ext, d, into, p->in, p->in, plane, 1));
         if (!first)
             ACL_TRY(tensor_add(v->c, V(dx), V(v->recv), (size_t)s->n * k * plane, acl_split_event(s, d)));
         first = 0;
