@@ -40,9 +40,7 @@ static cl_mem held_input(struct acl_split *s, int i, int d)
  * src_has, into buffer dst on device `to`, which holds channels dst_has. reused: the source buffer is written
  * again later in this pass (the backward pass's ping-pong gradients and partials), so in a shared context the
  * source's queue must wait for the copy; the forward pass's sources are each layer's own outputs, written
- * once a pass; before device 0 rewrites one in the next pass it has waited for device 1's whole pass (the
- * logits layer gathers device 1's last output), and device 1 never gets ahead of device 0 by a pass (it waits
- * on device 0's parts at every gathering layer). */
+ * once a pass, and a pass starts only when both devices have finished the last (acl_split_forward). */
 static acl_status copy_channels(struct acl_split *s, int from, cl_mem src, struct acl_range src_has, int to,
                                 cl_mem dst, struct acl_range dst_has, struct acl_range ch, size_t plane, int reused)
 {
@@ -194,6 +192,9 @@ acl_status acl_split_forward(struct acl_split *s, int training, uint64_t seed, u
     const struct acl_net *net = s->net;
     if (s->n < 1)
         return acl_fail(ACL_ERR_ARGUMENT, "forward before any input");
+    /* The previous pass's copies may still read this pass's outputs-to-be (copy_channels). acl_split_input's
+     * blocking writes already wait for both devices; this covers a forward without new input. */
+    ACL_TRY(acl_pair_finish(s->pair));
     for (int i = 0; i < net->n_layers; i++) {
         for (int d = 0; d < 2 && st == ACL_OK; d++)
             st = forward_in(s, i, d);
