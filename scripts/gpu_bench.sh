@@ -214,7 +214,7 @@ if [ "$dry" -eq 1 ] || timeout 120 python3 -c 'import torch, sys; sys.exit(0 if 
 else
   say "no PyTorch with CUDA (python3 -c 'import torch; torch.cuda.is_available()'): no ratios"
 fi
-[ "$have_bench" -eq 1 ] || say "this build has no 'alexnet-cl bench': whole-model throughput skipped"
+[ "$have_bench" -eq 1 ] || say "this build has no 'alexnet-cl bench': paper's training step from bench_kernels instead"
 
 tiny=(); [ "$quick" -eq 1 ] && tiny=(--tiny)
 step selftest 240 "$acl" selftest --device "$device" "${tiny[@]}"
@@ -223,7 +223,13 @@ batches=(32); [ "$quick" -eq 1 ] || batches=(32 128)
 reps=3; [ "$quick" -eq 1 ] || reps=7
 for b in "${batches[@]}"; do
   for m in paper torchvision; do
-    [ "$have_bench" -eq 1 ] && step "engine-$m-b$b" 240 "$acl" bench --model "$m" --batch "$b" --device "$device" --json
+    if [ "$have_bench" -eq 1 ]; then
+      step "engine-$m-b$b" 240 "$acl" bench --model "$m" --batch "$b" --device "$device" --json
+    elif [ "$m" = paper ]; then
+      # Without `alexnet-cl bench`, the kernel bench's whole training step (forward, loss, backward, update).
+      step "engine-step-$m-b$b" 240 "$kb" --device "$device" --batch "$b" --reps "$reps" --only model \
+        --json "$out/engine-step-$m-b$b.json"
+    fi
     [ "$have_torch" -eq 1 ] && step "torch-$m-b$b" 180 python3 scripts/torch_gpu_bench.py --model "$m" --batch "$b" \
       --json "$out/torch-$m-b$b.json"
   done
@@ -235,7 +241,7 @@ done
 # ---------------------------------------------------------------- 6. summary
 # num FILE KEY: the first number after "KEY": in FILE (a JSON object on one line or several).
 num() { [ -f "$1" ] && sed -n "s/.*\"$2\": *\\([-0-9.eE+]*\\).*/\\1/p" "$1" | head -n1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
+ratio() { awk -v a="${1%\*}" -v b="$2" 'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 cl_name="$(sed -n 's/^selftest on device [0-9]*: //p' "$out/selftest.log" 2>/dev/null | head -n1)"
 smi_name="$(sed -n '2p' "$gpu_info" 2>/dev/null)"
 {
@@ -252,13 +258,28 @@ smi_name="$(sed -n '2p' "$gpu_info" 2>/dev/null)"
       [ -f "$e" ] && grep '^{' "$e" | tail -n1 > "$out/engine-$m-b$b.json"
       e="$out/engine-$m-b$b.json" t="$out/torch-$m-b$b.json"
       et="$(num "$e" train_images_per_s)" ei="$(num "$e" infer_images_per_s)"
+      sf="$out/engine-step-$m-b$b.json"
+      if [ -z "$et" ] && [ -f "$sf" ]; then
+        et="$(awk -v b="$b" -F'"median_ms": ' '/"kernel": "model.step"/ { split($2, v, ","); if (v[1] > 0)
+                printf "%.1f*", b * 1000 / v[1]; exit }' "$sf")"
+      fi
       tt="$(num "$t" train_images_per_s)" ti="$(num "$t" infer_images_per_s)"
       printf '%-12s %5s  %12s %12s %6s  %12s %12s %6s\n' "$m" "$b" "${et:--}" "${tt:--}" "$(ratio "$et" "$tt")" \
         "${ei:--}" "${ti:--}" "$(ratio "$ei" "$ti")"
     done
   done
   echo
-  echo "ratio = engine / PyTorch (img/s, higher is better for the engine)."
+  echo "ratio = engine / PyTorch (img/s, higher is better for the engine). *: bench_kernels' model.step, as this"
+  echo "build has no 'alexnet-cl bench' (forward, loss, backward and update, timed by OpenCL events)."
+  for k in "$out"/kernels-b*.json; do
+    [ -f "$k" ] || continue
+    echo
+    echo "${k##*/}: peaks copy $(num "$k" copy_gbs) GB/s, CLBlast SGEMM $(num "$k" gemm_gflops) GFLOP/s; slowest kernels:"
+    awk -F'"' '/"kernel":/ { for (i = 1; i < NF; i++) { if ($i == "kernel") k = $(i + 2); if ($i == "shape") sh = $(i + 2)
+                 if ($i == "median_ms") { split($(i + 1), v, /[:,]/); ms = v[2] + 0 } if ($i == "gflops") {
+                 split($(i + 1), v, /[:,]/); gf = v[2] + 0 } }
+               printf "  %10.3f ms %9.1f GFLOP/s  %-28s %s\n", ms, gf, k, sh }' "$k" | sort -rn | head -n 8
+  done
   echo "steps (exit 124: out of time):"
   column -t -s $'\t' "$steps" 2>/dev/null || cat "$steps"
 } | tee "$out/summary.txt"
