@@ -124,6 +124,17 @@ else
               ar p "$f" "$(ar t "$f" | grep '^data.tar')" | tar -xJ) || die "cannot unpack $f (needs ar and tar)"
       fi
     done
+    # Absolute links (libz.so -> /lib/x86_64-linux-gnu/libz.so.1.2.13) point at this machine's files: into the
+    # prefix where the target is there, else at whatever this machine's loader has under the same name.
+    while IFS= read -r l; do
+      t="$(readlink "$l")"
+      case "$t" in /*) ;; *) continue ;; esac
+      if [ -e "$prefix$t" ]; then ln -sfn "$prefix$t" "$l"
+      elif [ ! -e "$t" ]; then
+        h="$(ldconfig -p 2>/dev/null | awk -v n="${l##*/}." 'index($1, n) == 1 && /x86-64/ { print $NF; exit }')"
+        if [ -n "$h" ]; then ln -sfn "$h" "$l"; else say "warning: $l points at $t, which is not here"; fi
+      fi
+    done < <(find "$prefix" -type l)
     unpacked=1
   fi
 fi
