@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "ops/add.h"
 #include "runtime/error.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -71,7 +72,13 @@ cleanup:
     return st;
 }
 
-acl_status bench_copy_peak(struct acl_ctx *c, double *gbs)
+static acl_status enqueue_copy_kernel(struct acl_ctx *c, void *arg)
+{
+    struct copy_arg *a = arg;
+    return tensor_copy(c, (struct acl_view){a->dst, 0}, (struct acl_view){a->src, 0}, a->bytes / 4, NULL);
+}
+
+acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
 {
     acl_status st = ACL_OK;
     struct copy_arg a = {NULL, NULL, (size_t)128 << 20};
@@ -83,7 +90,11 @@ acl_status bench_copy_peak(struct acl_ctx *c, double *gbs)
     struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy, &a};
     struct bench_result r = {0}; /* GCC 12 -O2 cannot see that bench_time sets it on success */
     ACL_TRY(bench_time(c, &item, 1, 5, &r));
-    *gbs = r.gbs;
+    out->buffer_gbs = r.gbs;
+    item.enqueue = enqueue_copy_kernel;
+    ACL_TRY(bench_time(c, &item, 1, 5, &r));
+    out->kernel_gbs = r.gbs;
+    out->gbs = out->buffer_gbs > out->kernel_gbs ? out->buffer_gbs : out->kernel_gbs;
 cleanup:
     if (a.src)
         clReleaseMemObject(a.src);

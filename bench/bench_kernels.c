@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         acl_engine_destroy(e);
         return 1;
     }
-    if ((st = bench_copy_peak(c, &r.copy_gbs)) != ACL_OK || (st = bench_gemm_peak(c, &r.gemm_gflops)) != ACL_OK)
+    if ((st = bench_copy_peak(c, &r.copy)) != ACL_OK || (st = bench_gemm_peak(c, &r.gemm_gflops)) != ACL_OK)
         goto out;
     char device[200];
     snprintf(device, sizeof device, "%s (%s)", c->dev.info.name, c->dev.info.version);

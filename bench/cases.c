@@ -61,7 +61,7 @@ cleanup:
 /* ---- ReLU ---------------------------------------------------------------------------------- */
 
 struct relu_arg {
-    cl_mem x, y;
+    cl_mem x, y, dy;
     size_t n;
     int backward;
 };
@@ -69,8 +69,10 @@ struct relu_arg {
 static acl_status enqueue_relu(struct acl_ctx *c, void *arg)
 {
     struct relu_arg *a = arg;
-    struct acl_view x = {a->x, 0}, y = {a->y, 0};
-    return a->backward ? relu_backward(c, y, x, x, a->n, NULL) : relu_forward(c, y, x, a->n, NULL);
+    struct acl_view x = {a->x, 0}, y = {a->y, 0}, dy = {a->dy, 0};
+    /* backward: x stands for the forward's output and y receives dx, three distinct buffers as in training (dy
+     * and the output as one buffer would be read once for two and show 12 bytes an element where 8 moved) */
+    return a->backward ? relu_backward(c, y, dy, x, a->n, NULL) : relu_forward(c, y, x, a->n, NULL);
 }
 
 static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
@@ -85,6 +87,7 @@ static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
             struct relu_arg a = {.n = layers[l].chw * (size_t)r->batch, .backward = bw};
             ACL_TRY(bench_buf(c, &b, a.n, &a.x));
             ACL_TRY(bench_buf(c, &b, a.n, &a.y));
+            ACL_TRY(bench_buf(c, &b, a.n, &a.dy));
             struct bench_item item = {"", "", (double)a.n, (bw ? 12.0 : 8.0) * (double)a.n, enqueue_relu, &a};
             snprintf(item.kernel, sizeof item.kernel, "relu.%s", bw ? "backward" : "forward");
             snprintf(item.shape, sizeof item.shape, "%s N%d n=%zu", layers[l].layer, r->batch, a.n);

@@ -9,7 +9,7 @@
 struct bench_report {
     FILE *json;          /* NULL: table only */
     int rows;
-    double copy_gbs;     /* the device's measured copy bandwidth */
+    struct bench_copy copy; /* the device's measured copy bandwidth; copy.gbs is the peak of %copy */
     double gemm_gflops;  /* SGEMM 2048^3 through CLBlast on the device */
     const char *only;    /* run only kernels whose name starts with this */
     const char *shapes;  /* "paper" (NULL) or "mini": whose layer shapes the cases time */

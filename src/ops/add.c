@@ -19,7 +19,12 @@ void add_ref(double *y, const double *x, size_t n)
 
 acl_status tensor_add(struct acl_ctx *c, struct acl_view y, struct acl_view x, size_t n, cl_event *ev)
 {
-    return ACL_LAUNCH1(c, "tensor_add", n, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n));
+    return ACL_LAUNCH1(c, "tensor_add", (n + 15) / 16, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n));
+}
+
+acl_status tensor_copy(struct acl_ctx *c, struct acl_view y, struct acl_view x, size_t n, cl_event *ev)
+{
+    return ACL_LAUNCH1(c, "tensor_copy", (n + 15) / 16, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n));
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */
@@ -27,7 +32,7 @@ acl_status tensor_add(struct acl_ctx *c, struct acl_view y, struct acl_view x, s
 static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, size_t n, uint64_t seed)
 {
     acl_status st = ACL_OK;
-    cl_mem m[2] = {NULL}; /* x, y */
+    cl_mem m[3] = {NULL}; /* x, y, the copy of x */
     float *x = malloc(2 * n * sizeof *x), *y = x ? x + n : NULL;
     double *xd = malloc(2 * n * sizeof *xd), *yd = xd ? xd + n : NULL;
     if (!x || !xd) {
@@ -48,8 +53,14 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, size_t n
     /* One float rounding of the sum: relative to the data, well under 1e-7. */
     ACL_TRY(acl_check_compare(c, m[1], yd, n, 1e-7, &row));
     acl_selftest_report(t, &row);
+
+    snprintf(row.op, sizeof row.op, "add.copy");
+    ACL_TRY(acl_check_output(c, n, &m[2]));
+    ACL_TRY(tensor_copy(c, (struct acl_view){m[2], 0}, (struct acl_view){m[0], 0}, n, NULL));
+    ACL_TRY(acl_check_compare(c, m[2], xd, n, 0, &row));
+    acl_selftest_report(t, &row);
 cleanup:
-    acl_release_mems(m, 2);
+    acl_release_mems(m, 3);
     free(x);
     free(xd);
     return st;

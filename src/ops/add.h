@@ -10,6 +10,10 @@ void add_ref(double *y, const double *x, size_t n); /* y += x */
 /* y[i] += x[i] for i < n. y and x must not overlap unless they are the same view (y doubles). */
 acl_status tensor_add(struct acl_ctx *c, struct acl_view y, struct acl_view x, size_t n, cl_event *ev);
 
+/* y[i] = x[i] for i < n; y and x must not overlap. A kernel, where clEnqueueCopyBuffer may run on one thread
+ * of a CPU device (PoCL): the bench times both as the device's copy bandwidth. */
+acl_status tensor_copy(struct acl_ctx *c, struct acl_view y, struct acl_view x, size_t n, cl_event *ev);
+
 acl_status add_selftest(struct acl_ctx *c, struct acl_selftest *t);
 
 #endif

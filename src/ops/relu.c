@@ -24,13 +24,14 @@ void relu_backward_ref(double *dx, const double *dy, const double *y, size_t n)
 
 acl_status relu_forward(struct acl_ctx *c, struct acl_view y, struct acl_view x, size_t n, cl_event *ev)
 {
-    return ACL_LAUNCH1(c, "relu_forward", n, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n));
+    return ACL_LAUNCH1(c, "relu_forward", (n + 15) / 16, ev, ARG_VIEW(y), ARG_VIEW(x), ARG_INT(n));
 }
 
 acl_status relu_backward(struct acl_ctx *c, struct acl_view dx, struct acl_view dy, struct acl_view y, size_t n,
                          cl_event *ev)
 {
-    return ACL_LAUNCH1(c, "relu_backward", n, ev, ARG_VIEW(dx), ARG_VIEW(dy), ARG_VIEW(y), ARG_INT(n));
+    return ACL_LAUNCH1(c, "relu_backward", (n + 15) / 16, ev, ARG_VIEW(dx), ARG_VIEW(dy), ARG_VIEW(y),
+                       ARG_INT(n));
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */

@@ -57,7 +57,7 @@ acl_status sgd_update(struct acl_ctx *c, struct acl_view w, struct acl_view v, s
     w = acl_at(w, offset);
     v = acl_at(v, offset);
     g = acl_at(g, offset);
-    ACL_TRY(ACL_LAUNCH1(c, "sgd_update", count, ev, ARG_VIEW(w), ARG_VIEW(v), ARG_VIEW(g), ARG_INT(count),
+    ACL_TRY(ACL_LAUNCH1(c, "sgd_update", (count + 15) / 16, ev, ARG_VIEW(w), ARG_VIEW(v), ARG_VIEW(g), ARG_INT(count),
                         ARG_FLOAT(p->lr), ARG_FLOAT(p->momentum), ARG_FLOAT(p->weight_decay)));
 cleanup:
     return st;
