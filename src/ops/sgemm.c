@@ -10,9 +10,11 @@
 
 #include "runtime/error.h"
 
-/* The tile sizes of cl/sgemm.cl's defaults: rows per work-item of the outer-product kernels, and the rows and
- * columns of the dot-product kernel. */
-enum { TM = 8, TN = 32, DM = 4, DN = 4, GROUP_ROWS = 8 };
+/* The tile sizes of cl/sgemm.cl's defaults (SG_TM, 2 * SG_VW, SG_DM, SG_DN): rows and columns per work-item of
+ * the outer-product kernels and of the dot-product kernel. Sized for AVX2's 16 registers of 8 floats: 6 x 16
+ * is 12 accumulators, 2 rows of B and a broadcast; 4 x 3 dot products are 12 accumulators and 4 loads.
+ * GROUP_ROWS: row tiles per work-group; fewer, larger groups cost PoCL less scheduling (TN at m = 4096). */
+enum { TM = 6, TN = 16, DM = 4, DN = 3, GROUP_ROWS = 64 };
 
 /* ---- choice -------------------------------------------------------------------------------- */
 
