@@ -2,7 +2,8 @@
  * (src/ops/sgemm.c picks the kernel and the launch). Tensors are (pointer, element offset) pairs.
  * Defines (defaults here; src/ops/sgemm.c launches with the same tile sizes): SG_VW, the vector width (8 for
  * AVX2, 16 for AVX-512); SG_TM rows x 2 * SG_VW columns of C per work-item in the outer-product kernels (two
- * vector accumulators per row); SG_DM x SG_DN elements per work-item in the dot-product kernel (one vector each).
+ * vector accumulators per row); SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
+ * elements per work-item in the dot-product kernel (one vector each).
  *
  * Two shapes of inner loop, because a CPU wants its vectors along a contiguous dimension:
  * - sgemm_nn / sgemm_tn / sgemm_tt (B's rows contiguous, or gathered for tt): every k adds op(A)[i,k] times
@@ -20,11 +21,14 @@
 #ifndef SG_TM
 #define SG_TM 6
 #endif
+#ifndef SG_KB
+#define SG_KB 128
+#endif
 #ifndef SG_DM
-#define SG_DM 4
+#define SG_DM 2
 #endif
 #ifndef SG_DN
-#define SG_DN 3
+#define SG_DN 5
 #endif
 
 /* The vector of SG_VW floats that every loop works in: 8 fills an AVX2 register, 16 an AVX-512 one. */
@@ -47,10 +51,11 @@ static inline float sg_out(float acc, float alpha, float beta, __global const fl
     return beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
 }
 
-/* Stores one row of SG_TN results (two vectors) at columns j0.., those below n only. */
-static inline void sg_store_row(__global float *crow, int j0, int n, sgv lo, sgv hi, float alpha, float beta)
+/* Stores columns j0..n-1 (at most SG_TN) of one row of C from a tile whose lanes hold columns jl.. (jl <= j0). */
+static inline void sg_store_row(__global float *crow, int j0, int jl, int n, sgv lo, sgv hi, float alpha,
+                                float beta)
 {
-    if (j0 + SG_TN <= n) {
+    if (j0 == jl && j0 + SG_TN <= n) {
         sgv l = alpha * lo, h = alpha * hi;
         if (beta != 0.0f) {
             l += beta * sg_vload(0, crow + j0);
@@ -63,8 +68,8 @@ static inline void sg_store_row(__global float *crow, int j0, int n, sgv lo, sgv
     float t[SG_TN];
     sg_vstore(lo, 0, t);
     sg_vstore(hi, 0, t + SG_VW);
-    for (int q = 0; q < SG_TN && j0 + q < n; q++)
-        crow[j0 + q] = sg_out(t[q], alpha, beta, crow + j0 + q);
+    for (int j = j0; j < n && j < jl + SG_TN; j++)
+        crow[j] = sg_out(t[j - jl], alpha, beta, crow + j);
 }
 
 /* The SG_TN columns of op(B)'s row k from j0, gathered one by one (the tail of B, or B transposed), each
@@ -80,71 +85,86 @@ static inline void sg_brow(__global const float *b, int ldb, int trans_b, int k,
     *hi = sg_vload(0, t + SG_VW);
 }
 
-/* The outer-product kernel body: work-item (x, y) owns rows x*SG_TM.. and columns y*32.. of C. A_AT(i, p) reads
- * op(A)[i, p]; TRANS_B says B's row must be gathered. Work-items along x share a panel of B: a work-group
- * of them runs back to back on one core of a CPU, which finds the panel in its cache. */
-#define SG_OUTER(A_AT, TRANS_B)                                                                                   \
-    int i0 = get_global_id(0) * SG_TM, j0 = get_global_id(1) * SG_TN;                                                \
-    if (i0 >= m || j0 >= n)                                                                                       \
-        return;                                                                                                   \
-    a += a_off;                                                                                                   \
-    b += b_off;                                                                                                   \
-    c += c_off;                                                                                                   \
-    int rows[SG_TM];                                                                                              \
-    _Pragma("unroll")                                                                                             \
-    for (int r = 0; r < SG_TM; r++)                                                                               \
-        rows[r] = min(i0 + r, m - 1);                                                                             \
-    sgv lo[SG_TM], hi[SG_TM];                                                                                 \
-    _Pragma("unroll")                                                                                             \
-    for (int r = 0; r < SG_TM; r++)                                                                               \
-        lo[r] = hi[r] = (sgv)(0.0f);                                                                          \
-    if (!(TRANS_B) && j0 + SG_TN <= n) {                                                                             \
-        __global const float *bp = b + j0;                                                                        \
-        for (int p = 0; p < k; p++, bp += ldb) {                                                                  \
-            sgv bl = sg_vload(0, bp), bh = sg_vload(0, bp + SG_VW);                                                \
-            _Pragma("unroll")                                                                                     \
-            for (int r = 0; r < SG_TM; r++) {                                                                     \
-                float av = A_AT(rows[r], p);                                                                      \
-                lo[r] += av * bl;                                                            \
-                hi[r] += av * bh;                                                            \
-            }                                                                                                     \
-        }                                                                                                         \
-    } else {                                                                                                      \
-        for (int p = 0; p < k; p++) {                                                                             \
-            sgv bl, bh;                                                                                       \
-            sg_brow(b, ldb, TRANS_B, p, j0, n, &bl, &bh);                                                         \
-            _Pragma("unroll")                                                                                     \
-            for (int r = 0; r < SG_TM; r++) {                                                                     \
-                float av = A_AT(rows[r], p);                                                                      \
-                lo[r] += av * bl;                                                            \
-                hi[r] += av * bh;                                                            \
-            }                                                                                                     \
-        }                                                                                                         \
-    }                                                                                                             \
-    for (int r = 0; r < SG_TM && i0 + r < m; r++)                                                                 \
-        sg_store_row(c + (i0 + r) * ldc, j0, n, lo[r], hi[r], alpha, beta);
-
 #define SG_ARGS                                                                                                   \
     __global const float *a, int a_off, int lda, __global const float *b, int b_off, int ldb, __global float *c,  \
         int c_off, int ldc, int m, int n, int k, float alpha, float beta
 
-#define SG_A_N(i, p) a[(i) * lda + (p)]
-#define SG_A_T(i, p) a[(p) * lda + (i)]
+/* The outer-product kernels: work-item (x, y) owns columns x*SG_TN.. and rows y*SG_TM.. of C. The kernels call
+ * it with constant transpositions, so each inlined copy keeps only its own loads.
+ *
+ * A work-group is a row of column tiles. On a CPU its work-items run one after another on one core, and a
+ * barrier makes them take turns every SG_KB steps of k: in turn, each reads the same SG_KB rows of B
+ * (neighbouring columns, the same pages) and the same SG_KB columns of A's rows while they are in the cache.
+ * Without it each work-item walked all k rows of B alone: a new page every step (fc6's W has 4096 rows of
+ * 36 KiB), more pages than the TLB holds. No work-item returns early: all must reach every barrier. */
+static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
+{
+    int j0 = get_global_id(0) * SG_TN, i0 = get_global_id(1) * SG_TM;
+    a += a_off;
+    b += b_off;
+    c += c_off;
+    /* op(A)[i, p] = a[arow[r] + p * astep] */
+    const int astep = trans_a ? lda : 1;
+    int arow[SG_TM];
+    _Pragma("unroll")
+    for (int r = 0; r < SG_TM; r++)
+        arow[r] = trans_a ? min(i0 + r, m - 1) : min(i0 + r, m - 1) * lda;
+    sgv lo[SG_TM], hi[SG_TM];
+    _Pragma("unroll")
+    for (int r = 0; r < SG_TM; r++)
+        lo[r] = hi[r] = (sgv)(0.0f);
+    /* B's rows are read as two vectors from column jl: the tile's own j0, or for the last tile (and the
+     * work-items past n) the last SG_TN columns, so that no load leaves the matrix and the loop has no branch.
+     * Gathering is for B transposed or narrower than a tile; the choice is the same for every work-item. */
+    const int gather = trans_b || n < SG_TN;
+    const int jl = gather ? j0 : min(j0, n - SG_TN);
+    for (int p0 = 0; p0 < k; p0 += SG_KB) {
+        int p1 = min(p0 + SG_KB, k);
+        if (!gather) {
+            __global const float *bp = b + p0 * ldb + jl;
+            for (int p = p0; p < p1; p++, bp += ldb) {
+                sgv bl = sg_vload(0, bp), bh = sg_vload(0, bp + SG_VW);
+                _Pragma("unroll")
+                for (int r = 0; r < SG_TM; r++) {
+                    float av = a[arow[r] + p * astep];
+                    lo[r] += av * bl;
+                    hi[r] += av * bh;
+                }
+            }
+        } else {
+            for (int p = p0; p < p1; p++) {
+                sgv bl, bh;
+                sg_brow(b, ldb, trans_b, p, j0, n, &bl, &bh);
+                _Pragma("unroll")
+                for (int r = 0; r < SG_TM; r++) {
+                    float av = a[arow[r] + p * astep];
+                    lo[r] += av * bl;
+                    hi[r] += av * bh;
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (j0 >= n)
+        return;
+    for (int r = 0; r < SG_TM && i0 + r < m; r++)
+        sg_store_row(c + (i0 + r) * ldc, j0, jl, n, lo[r], hi[r], alpha, beta);
+}
 
 __kernel void sgemm_nn(SG_ARGS)
 {
-    SG_OUTER(SG_A_N, 0)
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 0, 0);
 }
 
 __kernel void sgemm_tn(SG_ARGS)
 {
-    SG_OUTER(SG_A_T, 0)
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 0);
 }
 
 /* Both transposed: B's row gathered with stride ldb. Correct and slow; the engine has no such product. */
 __kernel void sgemm_tt(SG_ARGS)
 {
-    SG_OUTER(SG_A_T, 1)
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 1);
 }
 
 /* A (m, k) times B^T with B (n, k): work-item (x, y) owns rows x*SG_DM.. and columns y*SG_DN.. of C. */
