@@ -120,6 +120,14 @@ static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
     const int jl = gather ? j0 : min(j0, n - SG_TN);
     for (int p0 = 0; p0 < k; p0 += SG_KB) {
         int p1 = min(p0 + SG_KB, k);
+        /* The block's sums in variables that do not live across the barrier: PoCL keeps those that do in
+         * memory, and the inner loop loaded and stored them on every step. */
+        sgv blo[SG_TM], bhi[SG_TM];
+        _Pragma("unroll")
+        for (int r = 0; r < SG_TM; r++) {
+            blo[r] = lo[r];
+            bhi[r] = hi[r];
+        }
         if (!gather) {
             __global const float *bp = b + p0 * ldb + jl;
             for (int p = p0; p < p1; p++, bp += ldb) {
@@ -127,8 +135,8 @@ static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
                 _Pragma("unroll")
                 for (int r = 0; r < SG_TM; r++) {
                     float av = a[arow[r] + p * astep];
-                    lo[r] += av * bl;
-                    hi[r] += av * bh;
+                    blo[r] += av * bl;
+                    bhi[r] += av * bh;
                 }
             }
         } else {
@@ -138,10 +146,15 @@ static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
                 _Pragma("unroll")
                 for (int r = 0; r < SG_TM; r++) {
                     float av = a[arow[r] + p * astep];
-                    lo[r] += av * bl;
-                    hi[r] += av * bh;
+                    blo[r] += av * bl;
+                    bhi[r] += av * bh;
                 }
             }
+        }
+        _Pragma("unroll")
+        for (int r = 0; r < SG_TM; r++) {
+            lo[r] = blo[r];
+            hi[r] = bhi[r];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
