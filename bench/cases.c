@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "ops/gemm.h"
+#include "ops/sgemm.h"
 #include "ops/relu.h"
 #include "runtime/error.h"
 
@@ -58,6 +59,51 @@ cleanup:
     return st;
 }
 
+/* The own SGEMM (cl/sgemm.cl) alone, on the three products of each fully connected layer, whatever device. */
+static acl_status enqueue_sgemm(struct acl_ctx *c, void *arg)
+{
+    struct gemm_arg *a = arg;
+    return acl_sgemm(c, &a->g, (struct acl_view){a->a, 0}, (struct acl_view){a->b, 0}, (struct acl_view){a->c, 0},
+                     NULL);
+}
+
+static acl_status case_sgemm(struct acl_ctx *c, struct bench_report *r)
+{
+    static const struct { const char *layer; size_t in, out; } layers[] = {
+        {"fc6", 9216, 4096}, {"fc7", 4096, 4096}, {"fc8", 4096, 1000}};
+    const size_t n = (size_t)r->batch;
+    acl_status st = ACL_OK;
+    for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++) {
+        const size_t in = layers[l].in, out = layers[l].out;
+        /* forward y = x W^T, backward data dx = dy W, backward weights dW += dy^T x (fc.c) */
+        const struct { const char *what; struct acl_gemm g; } products[] = {
+            {"forward", {0, 1, n, out, in, in, in, out, 1.0f, 0.0f}},
+            {"data", {0, 0, n, in, out, out, in, in, 1.0f, 0.0f}},
+            {"weights", {1, 0, out, in, n, out, in, in, 1.0f, 1.0f}},
+        };
+        for (size_t p = 0; p < sizeof products / sizeof products[0]; p++) {
+            struct bench_bufs b = {0};
+            struct gemm_arg a = {.g = products[p].g};
+            const struct acl_gemm *g = &a.g;
+            double fa = (double)g->m * g->k, fb = (double)g->k * g->n, fc = (double)g->m * g->n;
+            ACL_TRY(bench_buf(c, &b, (size_t)fa, &a.a));
+            ACL_TRY(bench_buf(c, &b, (size_t)fb, &a.b));
+            ACL_TRY(bench_buf(c, &b, (size_t)fc, &a.c));
+            struct bench_item item = {"", "", 2.0 * g->m * g->n * g->k, 4 * (fa + fb + (g->beta != 0 ? 2 : 1) * fc),
+                                      enqueue_sgemm, &a};
+            snprintf(item.kernel, sizeof item.kernel, "sgemm.%c%c", g->trans_a ? 't' : 'n', g->trans_b ? 't' : 'n');
+            snprintf(item.shape, sizeof item.shape, "%s %s m%zu n%zu k%zu", layers[l].layer, products[p].what, g->m,
+                     g->n, g->k);
+            st = report_time(c, r, &item);
+        cleanup:
+            bench_bufs_free(&b);
+            if (st != ACL_OK)
+                return st;
+        }
+    }
+    return st;
+}
+
 /* ---- ReLU ---------------------------------------------------------------------------------- */
 
 struct relu_arg {
@@ -106,6 +152,7 @@ const struct bench_case bench_cases[] = {
     {"lrn", bench_case_lrn},
     {"maxpool", bench_case_maxpool},
     {"fc", bench_case_fc},
+    {"sgemm", case_sgemm},
     {"dropout", bench_case_dropout},
     {"softmax", bench_case_softmax},
     {"sgd", bench_case_sgd},

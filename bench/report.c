@@ -8,7 +8,7 @@ void report_begin(struct bench_report *r, const char *device)
     printf("device: %s\nbatch %d, median of %d runs after %d warm-up, timed by OpenCL profiling events\n",
            device, r->batch, r->reps, r->warmup);
     printf("peaks measured in this run: copy %.1f GB/s (clEnqueueCopyBuffer %.1f, copy kernel %.1f), "
-           "CLBlast SGEMM 2048^3 %.1f GFLOP/s\n\n", r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs,
+           "acl_gemm SGEMM 2048^3 %.1f GFLOP/s\n\n", r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs,
            r->gemm_gflops);
     printf("%-26s %-34s %10s %10s %9s %8s %7s %7s\n", "kernel", "shape", "median ms", "min ms", "GFLOP/s",
            "GB/s", "%gemm", "%copy");

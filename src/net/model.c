@@ -9,6 +9,7 @@
 #include "net/shapes.h"
 #include "ops/accuracy.h"
 #include "ops/relu.h"
+#include "ops/sgemm.h"
 #include "ops/sgd.h"
 #include "ops/softmax.h"
 #include "parallel/split.h"
@@ -31,8 +32,10 @@ static acl_status check_plan(struct acl_ctx *c, const struct acl_net *net, int b
 }
 
 /* Fully connected layers are GEMMs. On a GPU they go to CLBlast, whose kernels are tuned for each vendor; on a
- * CPU through PoCL, CLBlast's default parameters reach 4-7 GFLOP/s, and the same product as a 1x1 convolution
- * through the direct kernels ran 3-5x faster (bench --only model). ACL_FC_PATH=gemm|conv overrides the choice. */
+ * CPU through PoCL, CLBlast's default parameters reach 4-7 GFLOP/s, so acl_gemm takes the own register-tiled
+ * kernel there (src/ops/sgemm.c), which ran fc6 at batch 32 3.7-10x faster than the same product as a 1x1
+ * convolution through the direct kernels (bench --only model, ACL_FC_PATH=gemm vs conv). A CPU forced onto
+ * CLBlast (ACL_GEMM=clblast) keeps the convolutions. ACL_FC_PATH=gemm|conv overrides the choice. */
 int acl_fc_through_gemm(const struct acl_ctx *c)
 {
     const char *e = getenv("ACL_FC_PATH");
@@ -40,7 +43,7 @@ int acl_fc_through_gemm(const struct acl_ctx *c)
         return 1;
     if (e && !strcmp(e, "conv"))
         return 0;
-    return strcmp(c->dev.info.type, "CPU") != 0;
+    return strcmp(c->dev.info.type, "CPU") != 0 || acl_sgemm_preferred(c);
 }
 
 acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int batch, int training,

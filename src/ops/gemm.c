@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ops/sgemm.h"
 #include "runtime/error.h"
 
 /* ---- reference ------------------------------------------------------------------------------- */
@@ -67,6 +68,8 @@ acl_status acl_gemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_view
 {
     if (g->m == 0 || g->n == 0)
         return ACL_OK;
+    if (acl_sgemm_preferred(c) && acl_sgemm_fits(g, a, b, cm)) /* CPUs: CLBlast's defaults are slow there */
+        return acl_sgemm(c, g, a, b, cm, ev);
     CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, TRANS(g->trans_a), TRANS(g->trans_b), g->m, g->n,
                                        g->k, g->alpha, a.buf, a.off, g->lda, b.buf, b.off, g->ldb, g->beta,
                                        cm.buf, cm.off, g->ldc, &c->queue, ev);

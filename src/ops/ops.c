@@ -13,6 +13,7 @@
 #include "ops/maxpool.h"
 #include "ops/relu.h"
 #include "ops/sgd.h"
+#include "ops/sgemm.h"
 #include "ops/softmax.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
@@ -24,6 +25,7 @@ const struct acl_op_entry acl_ops[] = {
     {"lrn", lrn_selftest},
     {"maxpool", maxpool_selftest},
     {"gemm", gemm_selftest},
+    {"sgemm", sgemm_selftest}, /* the own GEMM that acl_gemm takes on CPUs */
     {"fc", fc_selftest},
     {"dropout", dropout_selftest},
     {"softmax", softmax_selftest},

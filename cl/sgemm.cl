@@ -1,0 +1,231 @@
+/* sgemm.cl: the engine's own register-tiled SGEMM for CPUs, row-major C = alpha op(A) op(B) + beta C
+ * (src/ops/sgemm.c picks the kernel and the launch). Tensors are (pointer, element offset) pairs.
+ * Defines (defaults here; src/ops/sgemm.c launches with the same tile sizes): SG_VW, the vector width (8 for
+ * AVX2, 16 for AVX-512); SG_TM rows x 2 * SG_VW columns of C per work-item in the outer-product kernels (two
+ * vector accumulators per row); SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
+ * elements per work-item in the dot-product kernel (one vector each).
+ *
+ * Two shapes of inner loop, because a CPU wants its vectors along a contiguous dimension:
+ * - sgemm_nn / sgemm_tn / sgemm_tt (B's rows contiguous, or gathered for tt): every k adds op(A)[i,k] times
+ *   the row op(B)[k, j0..j0+2*SG_VW-1] to the tile's accumulators, an outer product; op(A) is read one float at
+ *   a time (a broadcast), so either layout of A costs the same.
+ * - sgemm_nt (A's and B's rows both contiguous along k): every element of the tile is a dot product, summed
+ *   SG_VW lanes wide and reduced at the end.
+ * The loops over a tile's rows and columns are unrolled so that the accumulators live in registers.
+ * Rows and columns past the matrix are clamped to the last one for loading (no branch in the inner loop) and
+ * skipped when storing. Every sum runs in one fixed order: no atomics, the same bits on every run. */
+
+#ifndef SG_VW
+#define SG_VW 8
+#endif
+#ifndef SG_TM
+#define SG_TM 6
+#endif
+#ifndef SG_KB
+#define SG_KB 128
+#endif
+#ifndef SG_DM
+#define SG_DM 2
+#endif
+#ifndef SG_DN
+#define SG_DN 5
+#endif
+
+/* The vector of SG_VW floats that every loop works in: 8 fills an AVX2 register, 16 an AVX-512 one. */
+#if SG_VW == 16
+#define sgv float16
+#define sg_vload vload16
+#define sg_vstore vstore16
+#elif SG_VW == 8
+#define sgv float8
+#define sg_vload vload8
+#define sg_vstore vstore8
+#else
+#error "SG_VW must be 8 or 16"
+#endif
+#define SG_TN (2 * SG_VW) /* columns per work-item of the outer-product kernels */
+
+/* alpha * acc + beta * c; with beta = 0, c is never read (it may hold NaN). */
+static inline float sg_out(float acc, float alpha, float beta, __global const float *c)
+{
+    return beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+}
+
+/* Stores columns j0..n-1 (at most SG_TN) of one row of C from a tile whose lanes hold columns jl.. (jl <= j0). */
+static inline void sg_store_row(__global float *crow, int j0, int jl, int n, sgv lo, sgv hi, float alpha,
+                                float beta)
+{
+    if (j0 == jl && j0 + SG_TN <= n) {
+        sgv l = alpha * lo, h = alpha * hi;
+        if (beta != 0.0f) {
+            l += beta * sg_vload(0, crow + j0);
+            h += beta * sg_vload(0, crow + j0 + SG_VW);
+        }
+        sg_vstore(l, 0, crow + j0);
+        sg_vstore(h, 0, crow + j0 + SG_VW);
+        return;
+    }
+    float t[SG_TN];
+    sg_vstore(lo, 0, t);
+    sg_vstore(hi, 0, t + SG_VW);
+    for (int j = j0; j < n && j < jl + SG_TN; j++)
+        crow[j] = sg_out(t[j - jl], alpha, beta, crow + j);
+}
+
+/* The SG_TN columns of op(B)'s row k from j0, gathered one by one (the tail of B, or B transposed), each
+ * clamped to n - 1. */
+static inline void sg_brow(__global const float *b, int ldb, int trans_b, int k, int j0, int n, sgv *lo, sgv *hi)
+{
+    float t[SG_TN];
+    for (int q = 0; q < SG_TN; q++) {
+        int j = min(j0 + q, n - 1);
+        t[q] = trans_b ? b[j * ldb + k] : b[k * ldb + j];
+    }
+    *lo = sg_vload(0, t);
+    *hi = sg_vload(0, t + SG_VW);
+}
+
+#define SG_ARGS                                                                                                   \
+    __global const float *a, int a_off, int lda, __global const float *b, int b_off, int ldb, __global float *c,  \
+        int c_off, int ldc, int m, int n, int k, float alpha, float beta
+
+/* The outer-product kernels: work-item (x, y) owns columns x*SG_TN.. and rows y*SG_TM.. of C. The kernels call
+ * it with constant transpositions, so each inlined copy keeps only its own loads.
+ *
+ * A work-group is a row of column tiles. On a CPU its work-items run one after another on one core, and a
+ * barrier makes them take turns every SG_KB steps of k: in turn, each reads the same SG_KB rows of B
+ * (neighbouring columns, the same pages) and the same SG_KB columns of A's rows while they are in the cache.
+ * Without it each work-item walked all k rows of B alone: a new page every step (fc6's W has 4096 rows of
+ * 36 KiB), more pages than the TLB holds. No work-item returns early: all must reach every barrier. */
+static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
+{
+    int j0 = get_global_id(0) * SG_TN, i0 = get_global_id(1) * SG_TM;
+    a += a_off;
+    b += b_off;
+    c += c_off;
+    /* op(A)[i, p] = a[arow[r] + p * astep] */
+    const int astep = trans_a ? lda : 1;
+    int arow[SG_TM];
+    _Pragma("unroll")
+    for (int r = 0; r < SG_TM; r++)
+        arow[r] = trans_a ? min(i0 + r, m - 1) : min(i0 + r, m - 1) * lda;
+    sgv lo[SG_TM], hi[SG_TM];
+    _Pragma("unroll")
+    for (int r = 0; r < SG_TM; r++)
+        lo[r] = hi[r] = (sgv)(0.0f);
+    /* B's rows are read as two vectors from column jl: the tile's own j0, or for the last tile (and the
+     * work-items past n) the last SG_TN columns, so that no load leaves the matrix and the loop has no branch.
+     * Gathering is for B transposed or narrower than a tile; the choice is the same for every work-item. */
+    const int gather = trans_b || n < SG_TN;
+    const int jl = gather ? j0 : min(j0, n - SG_TN);
+    for (int p0 = 0; p0 < k; p0 += SG_KB) {
+        int p1 = min(p0 + SG_KB, k);
+        /* The block's sums in variables that do not live across the barrier: PoCL keeps those that do in
+         * memory, and the inner loop loaded and stored them on every step. */
+        sgv blo[SG_TM], bhi[SG_TM];
+        _Pragma("unroll")
+        for (int r = 0; r < SG_TM; r++) {
+            blo[r] = lo[r];
+            bhi[r] = hi[r];
+        }
+        if (!gather) {
+            __global const float *bp = b + p0 * ldb + jl;
+            for (int p = p0; p < p1; p++, bp += ldb) {
+                sgv bl = sg_vload(0, bp), bh = sg_vload(0, bp + SG_VW);
+                _Pragma("unroll")
+                for (int r = 0; r < SG_TM; r++) {
+                    float av = a[arow[r] + p * astep];
+                    blo[r] += av * bl;
+                    bhi[r] += av * bh;
+                }
+            }
+        } else {
+            for (int p = p0; p < p1; p++) {
+                sgv bl, bh;
+                sg_brow(b, ldb, trans_b, p, j0, n, &bl, &bh);
+                _Pragma("unroll")
+                for (int r = 0; r < SG_TM; r++) {
+                    float av = a[arow[r] + p * astep];
+                    blo[r] += av * bl;
+                    bhi[r] += av * bh;
+                }
+            }
+        }
+        _Pragma("unroll")
+        for (int r = 0; r < SG_TM; r++) {
+            lo[r] = blo[r];
+            hi[r] = bhi[r];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (j0 >= n)
+        return;
+    for (int r = 0; r < SG_TM && i0 + r < m; r++)
+        sg_store_row(c + (i0 + r) * ldc, j0, jl, n, lo[r], hi[r], alpha, beta);
+}
+
+__kernel void sgemm_nn(SG_ARGS)
+{
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 0, 0);
+}
+
+__kernel void sgemm_tn(SG_ARGS)
+{
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 0);
+}
+
+/* Both transposed: B's row gathered with stride ldb. Correct and slow; the engine has no such product. */
+__kernel void sgemm_tt(SG_ARGS)
+{
+    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 1);
+}
+
+/* A (m, k) times B^T with B (n, k): work-item (x, y) owns rows x*SG_DM.. and columns y*SG_DN.. of C. */
+__kernel void sgemm_nt(SG_ARGS)
+{
+    int i0 = get_global_id(0) * SG_DM, j0 = get_global_id(1) * SG_DN;
+    if (i0 >= m || j0 >= n)
+        return;
+    a += a_off;
+    b += b_off;
+    c += c_off;
+    int ar[SG_DM], br[SG_DN]; /* where each row starts */
+    #pragma unroll
+    for (int r = 0; r < SG_DM; r++)
+        ar[r] = min(i0 + r, m - 1) * lda;
+    #pragma unroll
+    for (int q = 0; q < SG_DN; q++)
+        br[q] = min(j0 + q, n - 1) * ldb;
+    sgv acc[SG_DM][SG_DN];
+    #pragma unroll
+    for (int r = 0; r < SG_DM; r++)
+        #pragma unroll
+        for (int q = 0; q < SG_DN; q++)
+            acc[r][q] = (sgv)(0.0f);
+    int p = 0;
+    for (; p + SG_VW <= k; p += SG_VW) {
+        sgv bv[SG_DN];
+        #pragma unroll
+        for (int q = 0; q < SG_DN; q++)
+            bv[q] = sg_vload(0, b + br[q] + p);
+        #pragma unroll
+        for (int r = 0; r < SG_DM; r++) {
+            sgv av = sg_vload(0, a + ar[r] + p);
+            #pragma unroll
+            for (int q = 0; q < SG_DN; q++)
+                acc[r][q] += av * bv[q];
+        }
+    }
+    for (int r = 0; r < SG_DM && i0 + r < m; r++)
+        for (int q = 0; q < SG_DN && j0 + q < n; q++) {
+            float lanes[SG_VW]; /* through memory: Oclgrind 21.10's uninitialized check crashes on v.s0, v.lo */
+            sg_vstore(acc[r][q], 0, lanes);
+            float s = 0.0f;
+            for (int l = 0; l < SG_VW; l++)
+                s += lanes[l];
+            for (int t = p; t < k; t++)
+                s += a[ar[r] + t] * b[br[q] + t];
+            __global float *o = c + (i0 + r) * ldc + j0 + q;
+            *o = sg_out(s, alpha, beta, o);
+        }
+}
