@@ -253,12 +253,40 @@ static void stored_table_is_used(void **state)
     remove(path);
 }
 
+/* MEASURED.md's invalid Xgemm set (MWG=32 with MDIMC*VWM = 64) ran "fast" and returned garbage: handed to
+ * CLBlast anyway (the search's own filter would refuse it), the verification rejects its output. Then the
+ * valid set passes. Large enough that CLBlast takes its Xgemm kernel (512x512x1024 still ran its direct one). */
+static void invalid_xgemm_rejected(void **state)
+{
+    (void)state;
+    TEST_NEED_DEVICE();
+    struct acl_ctx *c = test_ctx();
+    struct acl_tune t = c->tune;
+    const size_t good[ACL_XGEMM_NPARAMS] = {0, 1, 16, 2, 4, 4, 64, 4, 4, 64, 0, 0, 0, 0, 16, 16};
+    memcpy(t.xgemm, good, sizeof good);
+    t.xgemm[XG_MWG] = 32;
+    t.xgemm_set = 1;
+    char why[128];
+    assert_int_equal(acl_xgemm_valid(t.xgemm, why, sizeof why), 0);
+    assert_int_equal(acl_tune_apply_xgemm(&c->dev, &t), ACL_OK);
+    struct fc_shape s = {1024, 1024, 1024};
+    acl_check_row row;
+    acl_status st = tune_verify_fc(c, &s, &row);
+    assert_true(st != ACL_OK || !row.pass);
+    memcpy(t.xgemm, good, sizeof good);
+    assert_int_equal(acl_tune_apply_xgemm(&c->dev, &t), ACL_OK);
+    assert_int_equal(tune_verify_fc(c, &s, &row), ACL_OK);
+    if (!row.pass)
+        fail_msg("%s %s: %g %g %s", row.op, row.shape, row.max_abs, row.max_err, row.note);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roundtrip),           cmocka_unit_test(corrupt_files),
         cmocka_unit_test(other_key),           cmocka_unit_test(xgemm_constraints),
         cmocka_unit_test(verification_rejects), cmocka_unit_test(stored_table_is_used),
+        cmocka_unit_test(invalid_xgemm_rejected),
     };
     return cmocka_run_group_tests_name("tune", tests, setup, teardown);
 }

@@ -17,11 +17,13 @@ static void usage(void)
 {
     printf("usage: alexnet-cl tune [--device N|NAME] [--model paper|torchvision|mini|FILE] [--batch N]\n"
            "                       [--budget SECONDS] [-v]\n\n"
-           "Searches the engine's kernel parameters (CONV_PX and the direct convolution's work-group, LRN_VEC,\n"
-           "MAXPOOL_VEC) for the layer shapes the model uses at that batch, checks every candidate against the\n"
-           "host reference before timing it (OpenCL profiling, median of 3), and writes the winners to\n"
-           "tune-<device>.txt in the cache folder ($ACL_CACHE_DIR or ~/.cache/alexnet-cl). Every later run on\n"
-           "that device, driver and engine version builds its kernels with them (ACL_TUNE=0 ignores the file).\n"
+           "Searches the engine's kernel parameters (CONV_PX and the direct convolution's work-group,\n"
+           "LRN_VEC, MAXPOOL_VEC; CLBlast's Xgemm parameters where the fully connected layers go through\n"
+           "CLBlast: on GPUs, or with ACL_FC_PATH=gemm) for the layer shapes the model uses at that batch,\n"
+           "checks every candidate against the host reference before timing it (OpenCL profiling, median\n"
+           "of 3), and writes the winners to tune-<hash>.txt in the cache folder ($ACL_CACHE_DIR or\n"
+           "~/.cache/alexnet-cl). Every later run on that device, driver and engine version builds its\n"
+           "kernels with them and hands CLBlast the Xgemm set (ACL_TUNE=0 ignores the file).\n"
            "  --device  an index from `alexnet-cl devices` or a part of a device name (default 0)\n"
            "  --model   the layer shapes to tune for (default mini)\n"
            "  --batch   images per batch (default 128)\n"
@@ -41,6 +43,8 @@ static int add_cases(const struct acl_net *net, int batch, int fc_conv, struct t
             tc->kind = TUNE_CONV, tc->conv = acl_conv_shape(l, batch);
         else if (l->kind == ACL_FC && fc_conv)
             tc->kind = TUNE_CONV, tc->conv = acl_fc_conv_shape(l, batch);
+        else if (l->kind == ACL_FC)
+            tc->kind = TUNE_FC, tc->fc = acl_fc_shape(l, batch);
         else if (l->kind == ACL_LRN)
             tc->kind = TUNE_LRN, tc->lrn = acl_lrn_shape(l, batch);
         else if (l->kind == ACL_MAXPOOL)
@@ -54,7 +58,8 @@ static int add_cases(const struct acl_net *net, int batch, int fc_conv, struct t
 
 static const char *kind_kernel(enum tune_kind k)
 {
-    return k == TUNE_CONV ? "conv_direct_forward" : k == TUNE_LRN ? "lrn fwd+bwd" : "maxpool fwd+bwd";
+    return k == TUNE_CONV ? "conv_direct_forward" : k == TUNE_LRN ? "lrn fwd+bwd" : k == TUNE_POOL ? "maxpool fwd+bwd"
+                                                                                       : "fc fwd+bwd (CLBlast)";
 }
 
 static void params_of(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
@@ -63,8 +68,10 @@ static void params_of(enum tune_kind k, const struct acl_tune *t, char *buf, siz
         snprintf(buf, size, "CONV_PX=%d local=%d", t->conv_px, t->conv_local);
     else if (k == TUNE_LRN)
         snprintf(buf, size, "LRN_VEC=%d", t->lrn_vec);
-    else
+    else if (k == TUNE_POOL)
         snprintf(buf, size, "MAXPOOL_VEC=%d", t->maxpool_vec);
+    else
+        tune_xgemm_str(t, buf, size);
 }
 
 int cmd_tune(int argc, char **argv)
@@ -133,11 +140,13 @@ int cmd_tune(int argc, char **argv)
     double sum_def = 0, sum_best = 0;
     for (int i = 0; i < n; i++) {
         const struct tune_case *tc = &cases[i];
-        char shape[96], params[64];
+        char shape[96], params[128];
         if (tc->kind == TUNE_CONV)
             conv_shape_str(&tc->conv, shape, sizeof shape);
         else if (tc->kind == TUNE_LRN)
             snprintf(shape, sizeof shape, "N%d C%d %dx%d", tc->lrn.n, tc->lrn.c, tc->lrn.h, tc->lrn.w);
+        else if (tc->kind == TUNE_FC)
+            snprintf(shape, sizeof shape, "N%d IN%d OUT%d", tc->fc.n, tc->fc.in, tc->fc.out);
         else
             snprintf(shape, sizeof shape, "N%d C%d %dx%d %d/%d", tc->pool.n, tc->pool.c, tc->pool.h, tc->pool.w,
                      tc->pool.size, tc->pool.stride);

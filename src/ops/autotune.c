@@ -4,7 +4,9 @@
  * Verification runs each layer's own shape at a batch of 1 (a fully connected layer, whose "image" is one
  * pixel, at up to 5 images, so the pixel tiles cross images), on random inputs whose double reference is
  * computed once, into a freshly poisoned output with a sentinel behind it (ops/check.h): an element a
- * candidate forgot, a write past the end or a wrong value all reject it. Timing runs the model's batch,
+ * candidate forgot, a write past the end or a wrong value all reject it. A fully connected layer through
+ * CLBlast is verified on its own shape: CLBlast runs small products with its direct kernel, so a reduced
+ * shape would not run the Xgemm parameters being tried. Timing runs the model's batch,
  * bracketed by two markers on the profiling queue, median of TUNE_REPS runs. */
 #include "ops/autotune.h"
 
@@ -22,6 +24,7 @@
 
 struct tune_ver {
     struct conv_shape conv;
+    struct fc_shape fc;
     struct lrn_shape lrn;
     struct pool_shape pool;
     size_t nout, ws_floats;
@@ -55,12 +58,25 @@ static size_t pool_out(const struct pool_shape *s)
 }
 static size_t lrn_len(const struct lrn_shape *s) { return (size_t)s->n * s->c * s->h * s->w; }
 
+void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size)
+{
+    if (!t->xgemm_set) {
+        snprintf(buf, size, "Xgemm default");
+        return;
+    }
+    const size_t *v = t->xgemm;
+    snprintf(buf, size, "Xgemm MWG=%zu NWG=%zu KWG=%zu MDIMC=%zu NDIMC=%zu VWM=%zu VWN=%zu", v[XG_MWG], v[XG_NWG],
+             v[XG_KWG], v[XG_MDIMC], v[XG_NDIMC], v[XG_VWM], v[XG_VWN]);
+}
+
 static void shape_str(const struct tune_case *tc, char *buf, size_t size)
 {
     if (tc->kind == TUNE_CONV)
         conv_shape_str(&tc->conv, buf, size);
     else if (tc->kind == TUNE_LRN)
         snprintf(buf, size, "N%d C%d %dx%d n%d", tc->lrn.n, tc->lrn.c, tc->lrn.h, tc->lrn.w, tc->lrn.size);
+    else if (tc->kind == TUNE_FC)
+        snprintf(buf, size, "N%d IN%d OUT%d", tc->fc.n, tc->fc.in, tc->fc.out);
     else
         snprintf(buf, size, "N%d C%d %dx%d %d/%d p%d", tc->pool.n, tc->pool.c, tc->pool.h, tc->pool.w, tc->pool.size,
                  tc->pool.stride, tc->pool.pad);
@@ -122,6 +138,19 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
             goto cleanup;
         }
         conv_forward_ref(v->ref, x, w, b, s);
+    } else if (tc->kind == TUNE_FC) {
+        v->fc = tc->fc;
+        const struct fc_shape *s = &v->fc;
+        v->nout = (size_t)s->n * s->out;
+        ACL_TRY(upload_rand(c, &state, (size_t)s->n * s->in, -1.0f, 1.0f, &v->in, &x));
+        ACL_TRY(upload_rand(c, &state, (size_t)s->out * s->in, -1.0f, 1.0f, &v->w, &w));
+        ACL_TRY(upload_rand(c, &state, (size_t)s->out, -1.0f, 1.0f, &v->b, &b));
+        v->ref = malloc(v->nout * sizeof *v->ref);
+        if (!v->ref) {
+            st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
+            goto cleanup;
+        }
+        fc_forward_ref(v->ref, x, w, b, s);
     } else if (tc->kind == TUNE_LRN) {
         v->lrn = tc->lrn;
         v->lrn.n = 1;
@@ -172,6 +201,10 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
         ACL_TRY(conv_forward(c, V(out), V(v->in), V(v->w), V(v->b), V(v->ws), v->ws_floats, CONV_ALGO_DIRECT,
                              &v->conv, NULL));
         ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 1e-5, row));
+    } else if (tc->kind == TUNE_FC) {
+        snprintf(row->op, sizeof row->op, "fc.forward");
+        ACL_TRY(fc_forward(c, V(out), V(v->in), V(v->w), V(v->b), &v->fc, NULL));
+        ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 1e-5, row));
     } else if (tc->kind == TUNE_LRN) {
         snprintf(row->op, sizeof row->op, "lrn.forward");
         ACL_TRY(acl_check_output(c, v->nout, &aux));
@@ -199,6 +232,17 @@ cleanup:
     return st;
 }
 
+acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row)
+{
+    acl_status st = ACL_OK;
+    struct tune_case tc = {.kind = TUNE_FC, .fc = *s};
+    ACL_TRY(ver_make(c, &tc));
+    ACL_TRY(ver_run(c, &tc, row));
+cleanup:
+    ver_free(tc.ver);
+    return st;
+}
+
 acl_status tune_verify_conv(struct acl_ctx *c, const struct conv_shape *s, acl_check_row *row)
 {
     acl_status st = ACL_OK;
@@ -219,7 +263,11 @@ static acl_status run_case(struct acl_ctx *c, const struct tune_case *tc, const 
         return conv_forward(c, V(a[1]), V(a[0]), V(b->w), V(b->w), V(b->ws), b->ws_floats, CONV_ALGO_DIRECT,
                             &tc->conv, NULL);
     acl_status st = ACL_OK;
-    if (tc->kind == TUNE_LRN) {
+    if (tc->kind == TUNE_FC) {
+        /* Forward and both backward products: training runs all three. */
+        ACL_TRY(fc_forward(c, V(a[1]), V(a[0]), V(b->w), V(a[2]), &tc->fc, NULL));
+        ACL_TRY(fc_backward(c, V(a[3]), V(b->ws), V(a[4]), V(a[1]), V(a[0]), V(b->w), &tc->fc, NULL));
+    } else if (tc->kind == TUNE_LRN) {
         ACL_TRY(lrn_forward(c, V(a[1]), V(a[2]), V(a[0]), &tc->lrn, NULL));
         ACL_TRY(lrn_backward(c, V(a[3]), V(a[4]), V(a[0]), V(a[1]), V(a[2]), &tc->lrn, NULL));
     } else {
@@ -282,6 +330,12 @@ static acl_status bufs_make(struct acl_ctx *c, const struct tune_case *cases, in
             ws = need > ws ? need : ws;
             size_t wt = conv_wt(&tc->conv) > (size_t)tc->conv.k ? conv_wt(&tc->conv) : (size_t)tc->conv.k;
             w = wt > w ? wt : w;
+        } else if (tc->kind == TUNE_FC) {
+            in = (size_t)tc->fc.n * tc->fc.in, out = (size_t)tc->fc.n * tc->fc.out;
+            size_t wt = (size_t)tc->fc.in * tc->fc.out;
+            w = wt > w ? wt : w;
+            ws = wt > ws ? wt : ws; /* the weight gradient */
+            in = in > (size_t)tc->fc.out ? in : (size_t)tc->fc.out; /* the bias and its gradient */
         } else if (tc->kind == TUNE_LRN) {
             in = out = lrn_len(&tc->lrn);
         } else {
@@ -315,7 +369,7 @@ static void bufs_free(struct tune_bufs *b)
 
 static const char *group_program(enum tune_kind k)
 {
-    return k == TUNE_CONV ? "conv.cl" : k == TUNE_LRN ? "lrn.cl" : "maxpool.cl";
+    return k == TUNE_CONV ? "conv.cl" : k == TUNE_LRN ? "lrn.cl" : k == TUNE_POOL ? "maxpool.cl" : "CLBlast Xgemm";
 }
 
 static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
@@ -324,8 +378,10 @@ static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, si
         snprintf(buf, size, "conv_px=%d conv_local=%d", t->conv_px, t->conv_local);
     else if (k == TUNE_LRN)
         snprintf(buf, size, "lrn_vec=%d", t->lrn_vec);
-    else
+    else if (k == TUNE_POOL)
         snprintf(buf, size, "maxpool_vec=%d", t->maxpool_vec);
+    else
+        tune_xgemm_str(t, buf, size);
 }
 
 /* Whether t builds its program differently from c's. */
@@ -340,6 +396,20 @@ static int needs_rebuild(enum tune_kind k, const struct acl_tune *a, const struc
 
 static acl_status set_tune(struct acl_ctx *c, enum tune_kind k, const struct acl_tune *t)
 {
+    if (k == TUNE_FC) {
+        /* CLBlast recompiles Xgemm with the set on its next call. There is no way back to its own defaults
+         * in one process, so the baseline is measured first and the Xgemm group runs last. */
+        char why[128];
+        if (t->xgemm_set && !acl_xgemm_valid(t->xgemm, why, sizeof why))
+            return acl_fail(ACL_ERR_ARGUMENT, "the Xgemm set violates CLBlast's constraints: %s", why);
+        if (t->xgemm_set && (!c->tune.xgemm_set || memcmp(t->xgemm, c->tune.xgemm, sizeof t->xgemm))) {
+            acl_status st = acl_tune_apply_xgemm(&c->dev, t);
+            if (st != ACL_OK)
+                return st;
+        }
+        c->tune = *t;
+        return ACL_OK;
+    }
     if (needs_rebuild(k, &c->tune, t))
         return acl_ctx_rebuild(c, group_program(k), t);
     c->tune = *t;
@@ -415,6 +485,21 @@ static int candidates(enum tune_kind k, int phase, const struct acl_tune *best, 
                 out[n] = *best;
                 out[n++].lrn_vec = vec[i];
             }
+    } else if (k == TUNE_FC && phase == 0) {
+        /* Sets that meet CLBlast's constraints (acl_xgemm_valid); the first reached 23-27 GFLOP/s at 1024^3 on
+         * PoCL where the defaults reach 4-7 (../shared/peer/MEASURED.md). Each costs a CLBlast compile. */
+        static const size_t sets[][ACL_XGEMM_NPARAMS] = {
+            /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
+            {0, 1, 16, 2, 4, 4, 64, 4, 4, 64, 0, 0, 0, 0, 16, 16},
+            {0, 1, 16, 2, 8, 8, 128, 4, 4, 64, 0, 0, 0, 0, 16, 16},
+            {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 8, 8},
+            {0, 1, 16, 2, 4, 4, 32, 4, 4, 32, 0, 0, 0, 0, 8, 8},
+        };
+        for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+            out[n] = *best;
+            out[n].xgemm_set = 1;
+            memcpy(out[n++].xgemm, sets[i], sizeof sets[i]);
+        }
     } else if (k == TUNE_POOL && phase == 0) {
         static const int vec[] = {4, 16};
         for (size_t i = 0; i < 2; i++)
@@ -438,17 +523,23 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
     ACL_TRY(bufs_make(c, cases, ncases, &b));
     for (int i = 0; i < ncases; i++)
         ACL_TRY(ver_make(c, &cases[i]));
-    static const enum tune_kind kinds[] = {TUNE_CONV, TUNE_LRN, TUNE_POOL};
-    /* Cumulative shares of the budget: the convolutions hold most of a step's time and their candidates each
-     * rebuild the largest program; time a group leaves unused passes to the next. */
-    static const double share[] = {0.6, 0.8, 1.0};
-    for (int g = 0; g < 3; g++) {
-        enum tune_kind k = kinds[g];
-        int any = 0;
+    /* Shares of the budget: the convolutions hold most of a step's time and their candidates each rebuild the
+     * largest program; each CLBlast set costs a CLBlast compile. Time a group leaves unused passes on. */
+    static const enum tune_kind kinds[] = {TUNE_CONV, TUNE_LRN, TUNE_POOL, TUNE_FC};
+    static const double weight[] = {3, 1, 1, 3};
+    int present[4] = {0};
+    double wsum = 0, wcum = 0;
+    for (int g = 0; g < 4; g++) {
         for (int i = 0; i < ncases; i++)
-            any |= cases[i].kind == k;
-        if (!any)
+            present[g] |= cases[i].kind == kinds[g];
+        wsum += present[g] ? weight[g] : 0;
+    }
+    for (int g = 0; g < 4; g++) {
+        enum tune_kind k = kinds[g];
+        if (!present[g])
             continue;
+        wcum += weight[g];
+        double deadline = budget_s * wcum / wsum;
         /* The baseline: the values in hand (the defaults), verified and timed whatever the budget. */
         double best_total;
         ACL_TRY(try_candidate(c, cases, ncases, k, &rep->best, &b, verbose, &best_total));
@@ -464,7 +555,7 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
             struct acl_tune cand[8];
             int nc = candidates(k, phase, &rep->best, cand);
             for (int j = 0; j < nc; j++) {
-                if (now_s() - t0 > budget_s * share[g]) {
+                if (now_s() - t0 > deadline) {
                     rep->out_of_time = 1;
                     break;
                 }
