@@ -159,8 +159,8 @@ int cmd_tune(int argc, char **argv)
     }
     printf("%-8s %-20s %-36s %11.3f %11.3f %7.2fx\n", "total", "", "", sum_def * 1e-6, sum_best * 1e-6,
            sum_best > 0 ? sum_def / sum_best : 0.0);
-    printf("\n%d candidates tried, %d rejected by verification, %.1f s%s\n", rep.tried, rep.rejected, rep.seconds,
-           rep.out_of_time ? " (the budget ended the search)" : "");
+    printf("\n%d candidates tried, %d rejected by verification, %d left untried by the budget, %.1f s\n", rep.tried,
+           rep.rejected, rep.skipped, rep.seconds);
     char path[4200];
     acl_tune_path(ctx.cache_dir, &dev.info, path, sizeof path);
     if ((st = acl_tune_write(path, &dev.info, &rep.best)) != ACL_OK) {

@@ -32,7 +32,7 @@ struct tune_case {
 struct tune_report {
     struct acl_tune best;
     int tried, rejected;
-    int out_of_time; /* the budget ended the search before every candidate was tried */
+    int skipped; /* candidates the budget left untried */
     double seconds;
 };
 
