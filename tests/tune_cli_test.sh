@@ -2,9 +2,12 @@
 # tune_cli_test.sh: `alexnet-cl tune` on the mini model with a small budget finishes, prints its table and
 # writes the tuning table; the selftest then runs with that table (and passes); a corrupted table is ignored
 # with a warning under -v, never trusted; wrong arguments are usage errors.
-# Usage: tune_cli_test.sh PATH/TO/alexnet-cl
+# With PATH/TO/test_net, the whole network against its host reference runs with that table too, once with the
+# fully connected layers through CLBlast holding the table's Xgemm set.
+# Usage: tune_cli_test.sh PATH/TO/alexnet-cl [PATH/TO/test_net]
 set -u
 bin=$1
+test_net=${2:-}
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,6 +49,7 @@ expect "table has its rows" 0 "conv1 +conv_direct_forward.*speed|total" -- "$bin
 # A non-default table (as a search could leave it), then the ops with it: still correct.
 if [ -n "$table" ]; then
   sed -i 's/^conv_px .*/conv_px 4/; s/^conv_local .*/conv_local 16/; s/^lrn_vec .*/lrn_vec 4/; s/^maxpool_vec .*/maxpool_vec 16/' "$table"
+  sed -i 's/^xgemm .*/xgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=64 NDIMB=4 NDIMC=4 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=16 VWN=16/' "$table"
   expect "edited table is corrupt" 0 "tuning table ignored.*corrupt" -- "$bin" selftest --tiny --op relu -v
   body=$(sed '/^checksum /d' "$table")
   sum=$(printf '%s\n' "$body" | python3 -c 'import sys
@@ -58,6 +62,10 @@ print("%016x"%h)' 2>/dev/null)
       "$bin" selftest --tiny -v
     expect "selftest passes with it" 0 "all checks passed" -- "$bin" selftest --tiny
     expect "ACL_TUNE=0 ignores it" 0 "all checks passed" -- env ACL_TUNE=0 "$bin" selftest --tiny --op lrn
+    if [ -n "$test_net" ]; then
+      expect "whole network with the table" 0 "PASSED" -- "$test_net"
+      expect "whole network, fc through CLBlast with the Xgemm set" 0 "PASSED" -- env ACL_FC_PATH=gemm "$test_net"
+    fi
   fi
 fi
 

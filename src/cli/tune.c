@@ -135,7 +135,7 @@ int cmd_tune(int argc, char **argv)
         rc = cli_error(st, "tuning");
         goto done;
     }
-    printf("\n%-8s %-20s %-36s %11s %11s %8s  %s\n", "layer", "kernel", "shape", "default ms", "best ms",
+    printf("\n%-9s %-20s %-36s %11s %11s %8s  %s\n", "layer", "kernel", "shape", "default ms", "best ms",
            "speed-up", "parameters");
     double sum_def = 0, sum_best = 0;
     for (int i = 0; i < n; i++) {
@@ -151,13 +151,13 @@ int cmd_tune(int argc, char **argv)
             snprintf(shape, sizeof shape, "N%d C%d %dx%d %d/%d", tc->pool.n, tc->pool.c, tc->pool.h, tc->pool.w,
                      tc->pool.size, tc->pool.stride);
         params_of(tc->kind, &rep.best, params, sizeof params);
-        printf("%-8s %-20s %-36s %11.3f %11.3f %7.2fx  %s\n", tc->name, kind_kernel(tc->kind), shape,
+        printf("%-9s %-20s %-36s %11.3f %11.3f %7.2fx  %s\n", tc->name, kind_kernel(tc->kind), shape,
                tc->default_ns * 1e-6, tc->best_ns * 1e-6, tc->best_ns > 0 ? tc->default_ns / tc->best_ns : 0.0,
                params);
         sum_def += tc->default_ns;
         sum_best += tc->best_ns;
     }
-    printf("%-8s %-20s %-36s %11.3f %11.3f %7.2fx\n", "total", "", "", sum_def * 1e-6, sum_best * 1e-6,
+    printf("%-9s %-20s %-36s %11.3f %11.3f %7.2fx\n", "total", "", "", sum_def * 1e-6, sum_best * 1e-6,
            sum_best > 0 ? sum_def / sum_best : 0.0);
     printf("\n%d candidates tried, %d rejected by verification, %d left untried by the budget, %.1f s\n", rep.tried,
            rep.rejected, rep.skipped, rep.seconds);
