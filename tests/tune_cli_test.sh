@@ -8,25 +8,10 @@
 set -u
 bin=$1
 test_net=${2:-}
-pass=0 fail=0
 tmp=$(mktemp -d)
+. "$(dirname "$0")/testlib.sh"
 trap 'rm -rf "$tmp"' EXIT
 export ACL_CACHE_DIR="$tmp/cache"
-
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name: exit $rc (wanted $code), output:"
-    sed 's/^/    /' <<<"$out" | head -n 40
-  fi
-}
 
 expect "bad batch" 2 "--batch" -- "$bin" tune --batch 0
 expect "bad model" 2 "model" -- "$bin" tune --model no-such-model
@@ -39,12 +24,8 @@ if ! "$bin" devices >/dev/null 2>&1; then
 fi
 expect "tune mini" 0 "tuning table written to" -- "$bin" tune --model mini --batch 8 --budget 3
 table=$(ls "$ACL_CACHE_DIR"/tune-*.txt 2>/dev/null | head -n 1)
-if [ -n "$table" ] && grep -q "^checksum " "$table" && grep -q "^conv_px " "$table"; then
-  pass=$((pass + 1))
-else
-  fail=$((fail + 1))
-  echo "FAIL no tuning table in $ACL_CACHE_DIR"
-fi
+[ -n "$table" ] && grep -q "^checksum " "$table" && grep -q "^conv_px " "$table"
+check "table written" $? "no tuning table in $ACL_CACHE_DIR"
 expect "table has its rows" 0 "conv1 +conv_direct_forward.*speed|total" -- "$bin" tune --model mini --batch 8 --budget 0
 # A non-default table (as a search could leave it), then the ops with it: still correct.
 if [ -n "$table" ]; then
@@ -71,5 +52,4 @@ print("%016x"%h)' 2>/dev/null)
   fi
 fi
 
-echo "tune_cli_test: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
