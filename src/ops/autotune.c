@@ -4,7 +4,8 @@
  * Verification runs each layer's own shape at a batch of 1 (a fully connected layer, whose "image" is one
  * pixel, at up to 5 images, so the pixel tiles cross images), on random inputs whose double reference is
  * computed once, into a freshly poisoned output with a sentinel behind it (ops/check.h): an element a
- * candidate forgot, a write past the end or a wrong value all reject it. A fully connected layer through
+ * candidate forgot, a write past the end or a wrong value all reject it. LRN and max pooling are checked
+ * backward too (reading the device's forward outputs, as training does): one define builds both. A fully connected layer through
  * CLBlast is verified on its own shape: CLBlast runs small products with its direct kernel, so a reduced
  * shape would not run the Xgemm parameters being tried. Timing runs the model's batch,
  * bracketed by two markers on the profiling queue, median of TUNE_REPS runs. */
@@ -27,10 +28,12 @@ struct tune_ver {
     struct fc_shape fc;
     struct lrn_shape lrn;
     struct pool_shape pool;
-    size_t nout, ws_floats;
-    cl_mem in, w, b, ws;
-    double *ref;  /* the expected output */
-    int *ref_arg; /* maxpool: the expected argmax */
+    size_t nout, nin, ws_floats;
+    cl_mem in, w, b, ws, dy;
+    double *ref;    /* the expected output */
+    int *ref_arg;   /* maxpool: the expected argmax */
+    double *ref_dx; /* lrn, maxpool: the expected input gradient from dy (their backward is built with the
+                       same define) */
 };
 
 struct tune_bufs {
@@ -88,10 +91,11 @@ static void ver_free(struct tune_ver *v)
 {
     if (!v)
         return;
-    cl_mem m[] = {v->in, v->w, v->b, v->ws};
-    acl_release_mems(m, 4);
+    cl_mem m[] = {v->in, v->w, v->b, v->ws, v->dy};
+    acl_release_mems(m, 5);
     free(v->ref);
     free(v->ref_arg);
+    free(v->ref_dx);
     free(v);
 }
 
@@ -118,7 +122,7 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
 {
     acl_status st = ACL_OK;
     uint64_t state = 0x5eed7u;
-    double *x = NULL, *w = NULL, *b = NULL, *scale = NULL;
+    double *x = NULL, *w = NULL, *b = NULL, *scale = NULL, *dy = NULL;
     struct tune_ver *v = calloc(1, sizeof *v);
     if (!v)
         return acl_fail(ACL_ERR_MEMORY, "out of host memory");
@@ -154,27 +158,34 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
     } else if (tc->kind == TUNE_LRN) {
         v->lrn = tc->lrn;
         v->lrn.n = 1;
-        v->nout = lrn_len(&v->lrn);
+        v->nout = v->nin = lrn_len(&v->lrn);
         ACL_TRY(upload_rand(c, &state, v->nout, -2.0f, 2.0f, &v->in, &x));
+        ACL_TRY(upload_rand(c, &state, v->nout, -1.0f, 1.0f, &v->dy, &dy));
         v->ref = malloc(v->nout * sizeof *v->ref);
+        v->ref_dx = malloc(v->nin * sizeof *v->ref_dx);
         scale = malloc(v->nout * sizeof *scale);
-        if (!v->ref || !scale) {
+        if (!v->ref || !v->ref_dx || !scale) {
             st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
             goto cleanup;
         }
         lrn_forward_ref(v->ref, scale, x, &v->lrn);
+        lrn_backward_ref(v->ref_dx, dy, x, v->ref, scale, &v->lrn);
     } else {
         v->pool = tc->pool;
         v->pool.n = 1;
         v->nout = pool_out(&v->pool);
-        ACL_TRY(upload_rand(c, &state, pool_in(&v->pool), -1.0f, 1.0f, &v->in, &x));
+        v->nin = pool_in(&v->pool);
+        ACL_TRY(upload_rand(c, &state, v->nin, -1.0f, 1.0f, &v->in, &x));
+        ACL_TRY(upload_rand(c, &state, v->nout, -1.0f, 1.0f, &v->dy, &dy));
         v->ref = malloc(v->nout * sizeof *v->ref);
         v->ref_arg = malloc(v->nout * sizeof *v->ref_arg);
-        if (!v->ref || !v->ref_arg) {
+        v->ref_dx = malloc(v->nin * sizeof *v->ref_dx);
+        if (!v->ref || !v->ref_arg || !v->ref_dx) {
             st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
             goto cleanup;
         }
         maxpool_forward_ref(v->ref, v->ref_arg, x, &v->pool);
+        maxpool_backward_ref(v->ref_dx, dy, v->ref_arg, &v->pool);
     }
     tc->ver = v;
     v = NULL;
@@ -184,6 +195,7 @@ cleanup:
     free(w);
     free(b);
     free(scale);
+    free(dy);
     return st;
 }
 
@@ -192,7 +204,7 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
 {
     acl_status st = ACL_OK;
     const struct tune_ver *v = tc->ver;
-    cl_mem out = NULL, aux = NULL;
+    cl_mem out = NULL, aux = NULL, dx = NULL;
     memset(row, 0, sizeof *row);
     ACL_TRY(acl_check_output(c, v->nout, &out));
     if (tc->kind == TUNE_CONV) {
@@ -210,16 +222,26 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
         ACL_TRY(acl_check_output(c, v->nout, &aux));
         ACL_TRY(lrn_forward(c, V(out), V(aux), V(v->in), &v->lrn, NULL));
         ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 2e-6, row));
+        if (row->pass) { /* backward reads the device's out and scale, as training does */
+            snprintf(row->op, sizeof row->op, "lrn.backward");
+            ACL_TRY(acl_check_output(c, v->nin, &dx));
+            ACL_TRY(lrn_backward(c, V(dx), V(v->dy), V(v->in), V(out), V(aux), &v->lrn, NULL));
+            ACL_TRY(acl_check_compare(c, dx, v->ref_dx, v->nin, 2e-6, row));
+        }
     } else {
         snprintf(row->op, sizeof row->op, "maxpool.forward");
         ACL_TRY(acl_check_output(c, v->nout, &aux));
         ACL_TRY(maxpool_forward(c, V(out), V(aux), V(v->in), &v->pool, NULL));
         ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 1e-7, row));
         if (row->pass) {
-            char op[32];
-            memcpy(op, row->op, sizeof op);
+            snprintf(row->op, sizeof row->op, "maxpool.argmax");
             ACL_TRY(acl_check_compare_int(c, aux, v->ref_arg, v->nout, row));
-            memcpy(row->op, op, sizeof op);
+        }
+        if (row->pass) { /* backward reads the device's argmax, as training does */
+            snprintf(row->op, sizeof row->op, "maxpool.backward");
+            ACL_TRY(acl_check_output(c, v->nin, &dx));
+            ACL_TRY(maxpool_backward(c, V(dx), V(v->dy), V(aux), &v->pool, NULL));
+            ACL_TRY(acl_check_compare(c, dx, v->ref_dx, v->nin, 1e-6, row));
         }
     }
     if (tc->kind != TUNE_CONV)
@@ -229,6 +251,8 @@ cleanup:
         clReleaseMemObject(out);
     if (aux)
         clReleaseMemObject(aux);
+    if (dx)
+        clReleaseMemObject(dx);
     return st;
 }
 
