@@ -16,6 +16,7 @@ int cmd_prepare(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* Prints "alexnet-cl: <what>: <acl_last_error()>" and returns 1; ACL_ERR_NO_DEVICE on a machine that has
  * devices is a wrong --device argument: "alexnet-cl: --device: ..." and EXIT_USAGE. */

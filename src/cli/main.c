@@ -24,6 +24,7 @@ static const struct {
     {"eval", cmd_eval, "top-1 and top-5 of weights on a dataset, centre crop or ten crops"},
     {"classify", cmd_classify, "the five most likely classes of each image"},
     {"bench", cmd_bench, "training and inference images/s, memory, cold and warm start of a model"},
+    {"tune", cmd_tune, "search kernel parameters for a model on a device, verified, and store the winners"},
 };
 
 static void usage(FILE *f)

@@ -347,8 +347,10 @@ static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct 
                                  struct acl_view bias, const struct direct_geom *d, const struct conv_shape *s)
 {
     int kgp = conv_round_kb(d->k / s->groups);
-    size_t tiles = ((size_t)d->nb * d->oh * d->ow + CONV_PX - 1) / CONV_PX;
-    size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {CONV_LOCAL, 1};
+    /* The pixels per work-item the program was built with (CONV_PX) and the tuned work-group: one table. */
+    size_t px = (size_t)c->tune.conv_px;
+    size_t tiles = ((size_t)d->nb * d->oh * d->ow + px - 1) / px;
+    size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {(size_t)c->tune.conv_local, 1};
     struct acl_view b = bias.buf ? bias : wt; /* a stand-in that the kernel never reads without a bias */
     return acl_launch(c, "conv_direct_forward", 2, global, local,
                       ACL_ARGS(ARG_VIEW(out), ARG_VIEW(xp), ARG_VIEW(wt), ARG_VIEW(b), ARG_INT(bias.buf != NULL),

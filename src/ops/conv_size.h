@@ -5,13 +5,12 @@
 
 #include "ops/conv.h"
 
-/* The blocking of the direct kernels: equal to the defaults in cl/conv.cl (a tuning table that overrides
- * them there must hand the same values to this launcher). KB, the channels per work-item, is fixed there. */
+/* The blocking of the direct kernels. KB, the channels per work-item, is fixed in cl/conv.cl; RB is its
+ * default there (the workspace plan depends on it, so it is not tuned). CONV_PX and conv_direct_forward's
+ * work-group size come from the device's tuning table (c->tune, runtime/tune.h), which builds the program
+ * with the same value: the launcher never uses a constant of its own for them. */
 #define CONV_KB 16
-#define CONV_PX 6
 #define CONV_RB 6
-/* Work-items per work-group of conv_direct_forward along its pixel tiles. */
-#define CONV_LOCAL 8
 /* conv_direct_backward_weights: the work-items it aims at at least, and the output gradient per slice. */
 #define CONV_WEIGHT_ITEMS 64
 #define CONV_SLICE_BYTES (96 << 10)

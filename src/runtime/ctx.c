@@ -62,6 +62,16 @@ acl_status acl_ctx_init(struct acl_ctx *c, const struct acl_device_ref *dev, con
 acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
                            const acl_engine_options *opt, acl_startup_stats *stats)
 {
+    struct acl_tune tune;
+    char cache_dir[4096];
+    acl_cache_dir(opt ? opt->cache_dir : NULL, cache_dir, sizeof cache_dir);
+    acl_tune_load(cache_dir, dev, opt ? opt->verbose : 0, &tune);
+    return acl_ctx_init_tuned(c, dev, shared, opt, &tune, stats);
+}
+
+acl_status acl_ctx_init_tuned(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
+                              const acl_engine_options *opt, const struct acl_tune *tune, acl_startup_stats *stats)
+{
     acl_status st = ACL_OK;
     cl_int err = CL_SUCCESS;
     char cache_dir[4096];
@@ -72,6 +82,12 @@ acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, 
     c->verbose = opt ? opt->verbose : 0;
     const char *kernel_dir = opt && opt->kernel_dir ? opt->kernel_dir : getenv("ACL_KERNEL_DIR");
     acl_cache_dir(opt ? opt->cache_dir : NULL, cache_dir, sizeof cache_dir);
+    if (tune)
+        c->tune = *tune;
+    else
+        acl_tune_defaults(&c->tune);
+    snprintf(c->kernel_dir, sizeof c->kernel_dir, "%s", kernel_dir ? kernel_dir : "");
+    snprintf(c->cache_dir, sizeof c->cache_dir, "%s", cache_dir);
 
     if (shared) {
         /* Retained, so acl_ctx_release() stays the same for both kinds of context. */
@@ -95,7 +111,8 @@ acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, 
         struct acl_build_result r;
         const char *name = acl_program_name(i);
         double tp = now_s();
-        ACL_TRY(acl_build_program(c->context, dev, kernel_dir, cache_dir, name, c->verbose, &c->programs[i], &r));
+        ACL_TRY(acl_build_program(c->context, dev, kernel_dir, cache_dir, name, &c->tune, c->verbose,
+                                  &c->programs[i], &r));
         c->nprograms++;
         stats->programs++;
         stats->cache_hits += r.cache_hit;
@@ -113,6 +130,55 @@ acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, 
 cleanup:
     if (st != ACL_OK)
         acl_ctx_release(c);
+    return st;
+}
+
+acl_status acl_ctx_rebuild(struct acl_ctx *c, const char *cl_name, const struct acl_tune *tune)
+{
+    acl_status st = ACL_OK;
+    struct acl_build_result r;
+    cl_program prog = NULL;
+    cl_kernel *ks = NULL;
+    cl_uint n = 0;
+    int idx = -1;
+    for (int i = 0; i < acl_program_count() && i < c->nprograms; i++)
+        if (!strcmp(acl_program_name(i), cl_name))
+            idx = i;
+    if (idx < 0)
+        return acl_fail(ACL_ERR_ARGUMENT, "no program cl/%s to rebuild", cl_name);
+    ACL_TRY(acl_build_program(c->context, &c->dev, c->kernel_dir[0] ? c->kernel_dir : NULL, c->cache_dir, cl_name,
+                              tune, c->verbose, &prog, &r));
+    CL_TRY(clCreateKernelsInProgram(prog, 0, NULL, &n));
+    ks = calloc(n ? n : 1, sizeof *ks);
+    if (!ks) {
+        st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
+        goto cleanup;
+    }
+    CL_TRY(clCreateKernelsInProgram(prog, n, ks, NULL));
+    for (cl_uint i = 0; i < n; i++) {
+        char name[64] = "";
+        struct acl_kernel_entry *e = NULL;
+        CL_TRY(clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL));
+        ACL_TRY(acl_kernel(c, name, &e));
+        size_t wg = 1;
+        CL_TRY(clGetKernelWorkGroupInfo(ks[i], c->dev.id, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL));
+        clReleaseKernel(e->kernel);
+        e->kernel = ks[i];
+        e->max_wg = wg ? wg : 1;
+        ks[i] = NULL;
+    }
+    clReleaseProgram(c->programs[idx]);
+    c->programs[idx] = prog;
+    prog = NULL;
+    c->tune = *tune;
+cleanup:
+    if (ks)
+        for (cl_uint i = 0; i < n; i++)
+            if (ks[i])
+                clReleaseKernel(ks[i]);
+    free(ks);
+    if (prog)
+        clReleaseProgram(prog);
     return st;
 }
 

@@ -8,6 +8,7 @@
 
 #include "alexnet_cl.h"
 #include "runtime/device.h"
+#include "runtime/tune.h"
 
 struct acl_kernel_entry {
     char name[64];
@@ -24,6 +25,9 @@ struct acl_ctx {
     struct acl_kernel_entry *kernels;
     int nkernels;
     int verbose;
+    /* The values the programs were built with and the launchers must use (runtime/tune.h). */
+    struct acl_tune tune;
+    char kernel_dir[4096], cache_dir[4096]; /* kernel_dir "" = the embedded sources */
 };
 
 /* Creates the context and queue on dev and builds every program of cl/ (through the binary cache). */
@@ -33,6 +37,14 @@ acl_status acl_ctx_init(struct acl_ctx *c, const struct acl_device_ref *dev, con
  * src/parallel/pair.c): the context is retained, and the queue and programs are dev's own. */
 acl_status acl_ctx_init_in(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
                            const acl_engine_options *opt, acl_startup_stats *stats);
+/* The same with an explicit tuning table instead of the device's stored one (tune NULL: the defaults); the
+ * tuner starts from here. */
+acl_status acl_ctx_init_tuned(struct acl_ctx *c, const struct acl_device_ref *dev, cl_context shared,
+                              const acl_engine_options *opt, const struct acl_tune *tune, acl_startup_stats *stats);
+/* Rebuilds program cl_name with tune's defines and swaps its kernels in; c->tune becomes tune. Only for
+ * fields of cl_name's own defines and for launch sizes (the tuner): other programs keep what they were built
+ * with. */
+acl_status acl_ctx_rebuild(struct acl_ctx *c, const char *cl_name, const struct acl_tune *tune);
 void acl_ctx_release(struct acl_ctx *c);
 
 /* The kernel named name, or ACL_ERR_ARGUMENT naming it. */

@@ -8,13 +8,13 @@
 #include "runtime/hash.h"
 #include "runtime/program.h"
 
-/* Every define a kernel's header comment lists has a default in the .cl file; a per-device tuning table
- * (issue 5) overrides them here. */
-static void program_options(const struct acl_device_ref *dev, const char *cl_name, char *out, size_t size)
+/* Every define a kernel's header comment lists has a default in the .cl file; the device's tuning table
+ * (runtime/tune.h) overrides them here, and the same table is what the launchers read. */
+static void program_options(const struct acl_tune *tune, const char *cl_name, char *out, size_t size)
 {
-    (void)dev;
-    (void)cl_name;
     snprintf(out, size, "-cl-std=CL1.2");
+    if (tune)
+        acl_tune_defines(tune, cl_name, out, size);
 }
 
 static void cache_key(const struct acl_device_ref *dev, const char *text, const char *options, char *key,
@@ -90,8 +90,8 @@ cleanup:
 }
 
 acl_status acl_build_program(cl_context ctx, const struct acl_device_ref *dev, const char *kernel_dir,
-                             const char *cache_dir, const char *cl_name, int verbose, cl_program *out,
-                             struct acl_build_result *res)
+                             const char *cache_dir, const char *cl_name, const struct acl_tune *tune, int verbose,
+                             cl_program *out, struct acl_build_result *res)
 {
     acl_status st = ACL_OK;
     char *text = NULL, options[1024], *key = NULL;
@@ -101,7 +101,7 @@ acl_status acl_build_program(cl_context ctx, const struct acl_device_ref *dev, c
     memset(res, 0, sizeof *res);
     *out = NULL;
     ACL_TRY(acl_program_text(kernel_dir, cl_name, &text));
-    program_options(dev, cl_name, options, sizeof options);
+    program_options(tune, cl_name, options, sizeof options);
     key = malloc(8192);
     if (!key) {
         st = acl_fail(ACL_ERR_MEMORY, "out of host memory");

@@ -1,0 +1,55 @@
+/* autotune.h: the search behind `alexnet-cl tune`: for the layer shapes of a model, the tuning table's values
+ * (runtime/tune.h) that run them fastest on a device, every candidate checked against the ops' host references
+ * before its time counts. */
+#ifndef ACL_OPS_AUTOTUNE_H
+#define ACL_OPS_AUTOTUNE_H
+
+#include "ops/conv.h"
+#include "ops/fc.h"
+#include "ops/lrn.h"
+#include "ops/maxpool.h"
+#include "runtime/tune.h"
+
+enum tune_kind { TUNE_CONV, TUNE_LRN, TUNE_POOL, TUNE_FC };
+
+/* One layer shape the search times (at the model's batch) and verifies (on the same shape at a batch of 1 to
+ * 5 images, see autotune.c). The caller fills kind, name and the shape of its kind; the search fills the
+ * times and owns the rest until acl_autotune returns. */
+struct tune_case {
+    enum tune_kind kind;
+    char name[32];          /* the layer's name, for the table */
+    struct conv_shape conv; /* TUNE_CONV (a fully connected layer as its 1x1 convolution) */
+    struct lrn_shape lrn;   /* TUNE_LRN */
+    struct pool_shape pool; /* TUNE_POOL */
+    struct fc_shape fc;     /* TUNE_FC: a fully connected layer through CLBlast (CLBlast's Xgemm parameters) */
+    double default_ns;      /* median with the defaults */
+    double best_ns;         /* median with the winner of its group */
+    double cur_ns;          /* the candidate being measured */
+    /* verification inputs and the double reference, made once */
+    struct tune_ver *ver;
+};
+
+struct tune_report {
+    struct acl_tune best;
+    int tried, rejected;
+    int skipped; /* candidates the budget left untried */
+    double seconds;
+};
+
+/* c must have been started with the defaults (acl_ctx_init_tuned with NULL); on return its programs are built
+ * with rep->best. The budget bounds the candidates tried, not the defaults' baseline. verbose: each candidate's
+ * time, and why each rejected one was ("rejected: max error ..."), on stderr. */
+acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, double budget_s, int verbose,
+                        struct tune_report *rep);
+
+/* The name of a CLBlast Xgemm set as the table shows it. */
+void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size);
+
+/* The verification the search runs on a candidate: the direct forward convolution on s (built as c is now)
+ * against conv_forward_ref; row->pass says whether it may count. For tests. */
+acl_status tune_verify_conv(struct acl_ctx *c, const struct conv_shape *s, acl_check_row *row);
+/* The same for a fully connected layer through CLBlast (whatever Xgemm parameters CLBlast holds now), on s
+ * itself: a smaller product would take CLBlast's direct kernel instead of Xgemm. */
+acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row);
+
+#endif
