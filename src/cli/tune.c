@@ -10,6 +10,7 @@
 #include "net/net.h"
 #include "net/shapes.h"
 #include "ops/autotune.h"
+#include "ops/sgemm.h"
 #include "runtime/ctx.h"
 #include "runtime/error.h"
 
@@ -31,7 +32,10 @@ static void usage(void)
            "  -v        each candidate's time, and why each rejected candidate was\n");
 }
 
-static int add_cases(const struct acl_net *net, int batch, int fc_conv, struct tune_case *cases, int max)
+/* How the fully connected layers run decides what there is to tune for them. */
+enum fc_route { FC_AS_CONV, FC_CLBLAST, FC_OWN_SGEMM };
+
+static int add_cases(const struct acl_net *net, int batch, enum fc_route fc, struct tune_case *cases, int max)
 {
     int n = 0;
     for (int i = 0; i < net->n_layers && n < max; i++) {
@@ -41,9 +45,9 @@ static int add_cases(const struct acl_net *net, int batch, int fc_conv, struct t
         snprintf(tc->name, sizeof tc->name, "%s", l->name);
         if (l->kind == ACL_CONV)
             tc->kind = TUNE_CONV, tc->conv = acl_conv_shape(l, batch);
-        else if (l->kind == ACL_FC && fc_conv)
+        else if (l->kind == ACL_FC && fc == FC_AS_CONV)
             tc->kind = TUNE_CONV, tc->conv = acl_fc_conv_shape(l, batch);
-        else if (l->kind == ACL_FC)
+        else if (l->kind == ACL_FC && fc == FC_CLBLAST)
             tc->kind = TUNE_FC, tc->fc = acl_fc_shape(l, batch);
         else if (l->kind == ACL_LRN)
             tc->kind = TUNE_LRN, tc->lrn = acl_lrn_shape(l, batch);
@@ -127,9 +131,16 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     ctx_up = 1;
-    int n = add_cases(net, (int)batch, !acl_fc_through_gemm(&ctx), cases, 64);
+    /* The own SGEMM's tiles are compile-time constants chosen for AVX2; CLBlast's Xgemm parameters would not
+     * reach it, so its layers are left out rather than timed against themselves. */
+    enum fc_route fc = !acl_fc_through_gemm(&ctx) ? FC_AS_CONV : acl_sgemm_preferred(&ctx) ? FC_OWN_SGEMM
+                                                                                           : FC_CLBLAST;
+    int n = add_cases(net, (int)batch, fc, cases, 64);
     printf("tuning %s at batch %ld on device %d (%s), budget %ld s\n", net->name, batch, dev.info.index,
            dev.info.name, budget);
+    if (fc == FC_OWN_SGEMM)
+        printf("fully connected layers run through the own SGEMM (cl/sgemm.cl), which has nothing to tune; "
+               "ACL_GEMM=clblast tunes CLBlast's Xgemm for them\n");
     fflush(stdout);
     if ((st = acl_autotune(&ctx, cases, n, (double)budget, opt.verbose, &rep)) != ACL_OK) {
         rc = cli_error(st, "tuning");
