@@ -24,8 +24,8 @@ struct acl_model {
     size_t ws_floats;
     cl_mem probs, loss, mean, labels, counts;
     struct acl_memory_plan plan;
-    int fc_gemm;                /* fully connected layers through CLBlast's GEMM (1) or the convolution kernels as 1x1
-                                 * convolutions (0); see fc_through_gemm in model.c */
+    int fc_gemm;                /* fully connected layers as GEMMs through acl_gemm (1: the own SGEMM on CPUs, CLBlast
+                                 * elsewhere) or the convolution kernels as 1x1 convolutions (0) */
     struct acl_split *split;    /* on two devices (src/parallel/split.h): every pass goes there, and the
                                  * buffers above stay NULL */
     double *profile;            /* NULL, or 2 * n_layers seconds: forward then backward time of each layer, summed
@@ -46,7 +46,8 @@ acl_status acl_model_create_pair(struct acl_pair *pair, const struct acl_net *ne
                                  int training, struct acl_model **out);
 void acl_model_destroy(struct acl_model *m);
 
-/* Whether fully connected layers go through CLBlast's GEMM on this device (else as 1x1 convolutions). */
+/* Whether fully connected layers run as GEMMs on this device (acl_gemm: the own SGEMM on CPUs, CLBlast elsewhere;
+ * else as 1x1 convolutions). ACL_FC_PATH=gemm|conv overrides. */
 int acl_fc_through_gemm(const struct acl_ctx *c);
 
 acl_status acl_model_write_params(struct acl_model *m, const float *params);
