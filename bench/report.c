@@ -163,7 +163,7 @@ void report_end(struct bench_report *r)
         printf(", rest (loss, gradient zeroing, SGD) %.1f%%\n", layers < r->step_s ? 100 * (1 - layers / r->step_s)
                                                                                   : 0.0);
     } else {
-        printf("  share of a training step: the model case did not run (--only model asks for it)\n");
+        printf("  share of a training step: the model case did not run (a step past 20 GFLOP runs with --only model)\n");
     }
     if (r->json) {
         fprintf(r->json, "\n  ],\n  \"misses\": %d,\n  \"step_share\": {", misses);
