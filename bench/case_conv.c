@@ -58,7 +58,7 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
     static const char *names[] = {"conv.forward.direct",        "conv.forward.im2col",
                                   "conv.backward_data.direct",  "conv.backward_data.im2col",
                                   "conv.backward_weights.direct", "conv.backward_weights.im2col"};
-    if (!report_wants(r, "conv."))
+    if (!report_wants_kind(r, "conv."))
         return ACL_OK;
     const size_t model_ws = model_workspace(c, r);
     acl_status st = ACL_OK;
@@ -75,7 +75,8 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
         double in = (double)s->n * s->c * s->h * s->w, out = s->n * s->k * oh * ow;
         double wn = (double)s->k * (s->c / s->groups) * s->kh * s->kw;
         double macs = out * (s->c / s->groups) * s->kh * s->kw;
-        const enum conv_algo picked[3] = {conv_pick_forward_algo(s, model_ws), conv_pick_backward_data_algo(s, model_ws),
+        const enum conv_algo picked[3] = {conv_pick_forward_algo(s, model_ws),
+                                          conv_pick_backward_data_algo(s, model_ws),
                                           conv_pick_backward_weights_algo(s, model_ws)};
         /* enough for every pass of both algorithms over the whole batch, up to the cap the model uses; the
          * algorithm the model picks runs with the model's workspace, so that it goes in the same chunks */

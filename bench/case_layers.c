@@ -30,7 +30,7 @@ static acl_status enqueue_lrn(struct acl_ctx *c, void *arg)
 acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
-    if (!report_wants(r, "lrn."))
+    if (!report_wants_kind(r, "lrn."))
         return ACL_OK;
     for (int l = 0; l < r->net->n_layers; l++) {
         const struct acl_layer *layer = &r->net->layers[l];
@@ -82,7 +82,7 @@ static acl_status enqueue_pool(struct acl_ctx *c, void *arg)
 acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
-    if (!report_wants(r, "maxpool."))
+    if (!report_wants_kind(r, "maxpool."))
         return ACL_OK;
     for (int l = 0; l < r->net->n_layers; l++) {
         const struct acl_layer *layer = &r->net->layers[l];
@@ -134,7 +134,7 @@ static acl_status enqueue_fc(struct acl_ctx *c, void *arg)
 acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
-    if (!report_wants(r, "fc."))
+    if (!report_wants_kind(r, "fc."))
         return ACL_OK;
     for (int l = 0; l < r->net->n_layers; l++) {
         const struct acl_layer *layer = &r->net->layers[l];
@@ -155,9 +155,8 @@ acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.db));
         for (a.backward = 0; a.backward < 2; a.backward++) {
             /* forward reads W once; backward reads W, and reads and writes dW */
-            struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out,
-                                      4 * (a.backward ? 3 * in * out + 2 * n * in + n * out : in * out + n * in + n * out),
-                                      enqueue_fc, &a, 0};
+            double bytes = a.backward ? 3 * in * out + 2 * n * in + n * out : in * out + n * in + n * out;
+            struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out, 4 * bytes, enqueue_fc, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "fc.%s", a.backward ? "backward" : "forward");
             snprintf(item.shape, sizeof item.shape, "%s N%d %d->%d", label, r->batch, a.s.in, a.s.out);
             ACL_TRY(report_time(c, r, &item));
@@ -190,7 +189,7 @@ acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r)
     struct sgd_arg a = {.n = r->net->param_count};
     struct bench_bufs b = {0};
     acl_status st = ACL_OK;
-    if (!report_wants(r, "sgd."))
+    if (!report_wants_kind(r, "sgd."))
         return ACL_OK;
     ACL_TRY(bench_buf(c, &b, a.n, &a.w));
     ACL_TRY(bench_buf(c, &b, a.n, &a.v));

@@ -28,7 +28,7 @@ static acl_status enqueue_dropout(struct acl_ctx *c, void *arg)
 acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
-    if (!report_wants(r, "dropout."))
+    if (!report_wants_kind(r, "dropout."))
         return ACL_OK;
     for (int l = 0; l < r->net->n_layers; l++) {
         const struct acl_layer *layer = &r->net->layers[l];
@@ -78,7 +78,7 @@ acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r)
 {
     struct bench_bufs b = {0};
     struct loss_arg a = {.n = r->batch, .k = r->net->classes};
-    if (!report_wants(r, "softmax.") && !report_wants(r, "accuracy."))
+    if (!report_wants_kind(r, "softmax.") && !report_wants_kind(r, "accuracy."))
         return ACL_OK;
     double nk = (double)a.n * a.k;
     acl_status st = ACL_OK;

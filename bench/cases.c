@@ -130,7 +130,7 @@ static acl_status enqueue_relu(struct acl_ctx *c, void *arg)
 static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
-    if (!report_wants(r, "relu."))
+    if (!report_wants_kind(r, "relu."))
         return ACL_OK;
     for (int l = 0; l < r->net->n_layers; l++) {
         const struct acl_layer *layer = &r->net->layers[l];

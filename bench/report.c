@@ -62,7 +62,8 @@ void report_begin(struct bench_report *r, const char *device)
         json_str(r->json, r->shapes);
         fprintf(r->json, ",\n  \"batch\": %d,\n  \"reps\": %d,\n  \"copy_gbs\": %.3f,\n"
                          "  \"copy_buffer_gbs\": %.3f,\n  \"copy_kernel_gbs\": %.3f,\n  \"gemm_gflops\": %.3f,\n"
-                         "  \"host_sgemm_gflops\": %.3f,\n  \"host_sgemm_threads\": %d,\n  \"arith_peak_gflops\": %.3f,\n"
+                         "  \"host_sgemm_gflops\": %.3f,\n  \"host_sgemm_threads\": %d,\n"
+                         "  \"arith_peak_gflops\": %.3f,\n"
                          "  \"arith_peak\": \"%s\",\n  \"target_arith_pct\": %.0f,\n  \"target_memory_pct\": %.0f,\n"
                          "  \"results\": [", r->batch, r->reps, r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs,
                 r->gemm_gflops, r->host_gflops, r->host_threads, r->arith_gflops, r->arith_name, BENCH_TARGET_ARITH,
@@ -102,15 +103,15 @@ void report_row(struct bench_report *r, const struct bench_item *item, const str
         fprintf(r->json, "\"verdict\": \"%s\"}", miss ? "miss" : verdict);
     }
     r->rows++;
-    if (r->rows > r->row_cap) {
+    if (r->kept == r->row_cap) {
         int cap = r->row_cap ? 2 * r->row_cap : 64;
         struct bench_row *p = realloc(r->row, (size_t)cap * sizeof *p);
         if (!p)
-            return; /* the summary then leaves the rest out; the table and the JSON have them */
+            return; /* the summary then leaves this row out; the table and the JSON have it */
         r->row = p;
         r->row_cap = cap;
     }
-    struct bench_row *w = &r->row[r->rows - 1];
+    struct bench_row *w = &r->row[r->kept++];
     snprintf(w->kernel, sizeof w->kernel, "%s", item->kernel);
     snprintf(w->shape, sizeof w->shape, "%s", item->shape);
     w->role = role, w->pct = pct, w->miss = miss;
@@ -138,7 +139,7 @@ static void summary_target(const struct bench_report *r, int n, enum bench_role 
 
 void report_end(struct bench_report *r)
 {
-    int n = r->rows < r->row_cap ? r->rows : r->row_cap, alt = 0, misses = 0;
+    int n = r->kept, alt = 0, misses = 0;
     for (int i = 0; i < n; i++)
         alt += r->row[i].role == ROLE_ALT, misses += r->row[i].miss;
     printf("\nsummary (%s, batch %d):\n", r->shapes, r->batch);
@@ -163,7 +164,8 @@ void report_end(struct bench_report *r)
         printf(", rest (loss, gradient zeroing, SGD) %.1f%%\n", layers < r->step_s ? 100 * (1 - layers / r->step_s)
                                                                                   : 0.0);
     } else {
-        printf("  share of a training step: the model case did not run (a step past 20 GFLOP runs with --only model)\n");
+        printf("  share of a training step: the model case did not run (a step past 20 GFLOP runs with "
+               "--only model)\n");
     }
     if (r->json) {
         fprintf(r->json, "\n  ],\n  \"misses\": %d,\n  \"step_share\": {", misses);
@@ -178,12 +180,20 @@ void report_end(struct bench_report *r)
     }
     free(r->row);
     r->row = NULL;
-    r->row_cap = 0;
+    r->kept = r->row_cap = 0;
 }
 
 int report_wants(const struct bench_report *r, const char *kernel)
 {
     return !r->only || strncmp(kernel, r->only, strlen(r->only)) == 0;
+}
+
+int report_wants_kind(const struct bench_report *r, const char *prefix)
+{
+    if (!r->only)
+        return 1;
+    size_t a = strlen(prefix), b = strlen(r->only);
+    return strncmp(prefix, r->only, a < b ? a : b) == 0;
 }
 
 acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item)

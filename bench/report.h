@@ -22,8 +22,8 @@ struct bench_row {
 struct bench_report {
     FILE *json;          /* NULL: table only */
     int rows;
-    struct bench_row *row;
-    int row_cap;
+    struct bench_row *row; /* the first kept rows, for the summary */
+    int kept, row_cap;
     struct bench_copy copy; /* the device's measured copy bandwidth; copy.gbs is the peak of %copy */
     double gemm_gflops;  /* acl_gemm SGEMM 2048^3 on the device */
     double host_gflops;  /* OpenBLAS SGEMM 2048^3 on the host (0: not measured) */
@@ -50,6 +50,9 @@ void report_row(struct bench_report *r, const struct bench_item *item, const str
 void report_end(struct bench_report *r);
 /* Whether item names a kernel selected by --only. */
 int report_wants(const struct bench_report *r, const char *kernel);
+/* Whether --only may select some kernel whose name starts with prefix ("conv." for --only conv.forward): a case
+ * that has none to time skips its set-up. */
+int report_wants_kind(const struct bench_report *r, const char *prefix);
 /* Times item and reports it (skipping what --only excludes). */
 acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item);
 
