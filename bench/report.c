@@ -132,8 +132,8 @@ static void summary_target(const struct bench_report *r, int n, enum bench_role 
             continue;
         char shortby[32] = "no time measured";
         if (w->pct > 0)
-            snprintf(shortby, sizeof shortby, "%.1fx short", target / w->pct);
-        printf("    %s %s: %.0f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct, of, target, shortby);
+            snprintf(shortby, sizeof shortby, "%.2fx short", target / w->pct);
+        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct, of, target, shortby);
     }
 }
 
@@ -153,29 +153,28 @@ void report_end(struct bench_report *r)
     summary_target(r, n, ROLE_MEMORY, memory);
     if (alt)
         printf("  %d alt rows (an algorithm the model does not pick at that shape), no verdict\n", alt);
+    double layers = 0;
+    for (int k = 0; k <= ACL_FC; k++)
+        layers += r->kind_s[k];
+    double rest = r->step_s > layers ? 1 - layers / r->step_s : 0;
     if (r->step_s > 0) {
-        double layers = 0;
-        printf("  share of a training step by layer kind (model case, layer by layer):");
+        printf("  share of a training step by layer kind (model case, layer by layer, forward + backward):");
         for (int k = 0; k <= ACL_FC; k++)
-            if (r->kind_s[k] > 0) {
-                printf(" %s %.1f%%", acl_layer_kind_name((enum acl_layer_kind)k), 100 * r->kind_s[k] / r->step_s);
-                layers += r->kind_s[k];
-            }
-        printf(", rest (loss, gradient zeroing, SGD) %.1f%%\n", layers < r->step_s ? 100 * (1 - layers / r->step_s)
-                                                                                  : 0.0);
+            if (r->kind_s[k] > 0)
+                printf(" %s %.1f%%,", acl_layer_kind_name((enum acl_layer_kind)k), 100 * r->kind_s[k] / r->step_s);
+        printf(" rest (loss, gradient zeroing, SGD) %.1f%%\n", 100 * rest);
     } else {
         printf("  share of a training step: the model case did not run (a step past 20 GFLOP runs with "
                "--only model)\n");
     }
     if (r->json) {
         fprintf(r->json, "\n  ],\n  \"misses\": %d,\n  \"step_share\": {", misses);
-        int first = 1;
         for (int k = 0; k <= ACL_FC && r->step_s > 0; k++)
-            if (r->kind_s[k] > 0) {
-                fprintf(r->json, "%s\"%s\": %.4f", first ? "" : ", ", acl_layer_kind_name((enum acl_layer_kind)k),
+            if (r->kind_s[k] > 0)
+                fprintf(r->json, "\"%s\": %.4f, ", acl_layer_kind_name((enum acl_layer_kind)k),
                         r->kind_s[k] / r->step_s);
-                first = 0;
-            }
+        if (r->step_s > 0)
+            fprintf(r->json, "\"rest\": %.4f", rest);
         fprintf(r->json, "}\n}\n");
     }
     free(r->row);

@@ -52,6 +52,15 @@ check "mini relu: the summary" $? "$(grep -A3 summary <<<"$out")"
 json_rows "$tmp/mini.json" relu. 10
 check "mini relu: the JSON" $? "$(head -c 600 "$tmp/mini.json")"
 
+# The whole step of mini: its row has no target, and the summary gives each layer kind's share of the step.
+expect "mini model" 0 "^model\.step +mini N3 .* n/a$" -- \
+  "$bin" --shapes mini --batch 3 --reps 1 --only model --json "$tmp/model.json"
+grep -qE "share of a training step by layer kind .* conv [0-9.]+%, .* rest " <<<"$out"
+check "mini model: the shares" $? "$(tail -n 3 <<<"$out")"
+"$py" -c 'import json, sys; s = json.load(open(sys.argv[1]))["step_share"]
+sys.exit(0 if s["conv"] > 0 and s["fc"] > 0 and 0.5 < sum(s.values()) < 1.01 else s)' "$tmp/model.json"
+check "mini model: step_share in the JSON" $? "$(tail -c 300 "$tmp/model.json")"
+
 # A description file: one conv and one relu on a 9x9 image; the relu row is labelled by its conv.
 cat >"$tmp/tiny.net" <<'NET'
 input channels=2 size=9
