@@ -87,7 +87,7 @@ acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
     ACL_TRY(acl_buffer(c, a.bytes, &a.src));
     ACL_TRY(acl_buffer(c, a.bytes, &a.dst));
     ACL_TRY(acl_fill_float(c, a.src, 0, a.bytes / 4, 1.0f));
-    struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy, &a};
+    struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy, &a, 0};
     struct bench_result r = {0}; /* GCC 12 -O2 cannot see that bench_time sets it on success */
     ACL_TRY(bench_time(c, &item, 1, 5, &r));
     out->buffer_gbs = r.gbs;

@@ -14,6 +14,7 @@ struct bench_item {
     double bytes;     /* bytes that one run must at least read and write */
     acl_status (*enqueue)(struct acl_ctx *c, void *arg);
     void *arg;
+    int role;         /* enum bench_role (report.h): what the row's target is against; 0 = by the kernel's name */
 };
 
 struct bench_result {
@@ -34,5 +35,10 @@ struct bench_copy {
     double gbs, buffer_gbs, kernel_gbs;
 };
 acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out);
+
+/* The host's SGEMM peak: OpenBLAS cblas_sgemm at 2048^3 on threads threads (openblas_set_num_threads), the
+ * median of 5 runs after a warm-up, in GFLOP/s. 0 when the bench was built without OpenBLAS (*why says so) or
+ * the host memory was short. */
+double bench_host_sgemm(int threads, const char **why);
 
 #endif

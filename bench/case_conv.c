@@ -1,9 +1,10 @@
-/* case_conv.c: bench cases for the convolutions conv1..conv5 of the paper (Caffe bvlc_alexnet geometry):
- * forward by both algorithms, backward data, backward weights and bias. */
+/* case_conv.c: bench cases for the network's convolutions: forward, backward data, backward weights and bias,
+ * each by both algorithms; the one the model does not pick at a shape is marked alt. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cases.h"
+#include "net/model.h"
+#include "net/shapes.h"
 #include "ops/conv.h"
 #include "runtime/error.h"
 
@@ -35,46 +36,60 @@ static acl_status enqueue_conv(struct acl_ctx *c, void *arg)
     }
 }
 
+/* The workspace the model gives every convolution (model.c): the largest any of its layers asks for. With it the
+ * model's CONV_ALGO_AUTO picks each pass's algorithm; the rows of the other algorithm are marked alt. */
+static size_t model_workspace(struct acl_ctx *c, const struct bench_report *r)
+{
+    size_t ws = 0;
+    int fc_conv = !acl_fc_through_gemm(c);
+    for (int i = 0; i < r->net->n_layers; i++) {
+        const struct acl_layer *l = &r->net->layers[i];
+        if (l->kind != ACL_CONV && !(l->kind == ACL_FC && fc_conv))
+            continue;
+        struct conv_shape s = l->kind == ACL_CONV ? acl_conv_shape(l, r->batch) : acl_fc_conv_shape(l, r->batch);
+        size_t w = conv_workspace_floats_batch(&s, CONV_WORKSPACE_CAP);
+        ws = w > ws ? w : ws;
+    }
+    return ws;
+}
+
 acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
 {
-    struct conv_layer { const char *layer; struct conv_shape s; };
-    static const struct conv_layer paper[] = {
-        {"conv1", {0, 3, 227, 227, 96, 11, 11, 4, 0, 1}},  {"conv2", {0, 96, 27, 27, 256, 5, 5, 1, 2, 2}},
-        {"conv3", {0, 256, 13, 13, 384, 3, 3, 1, 1, 1}},   {"conv4", {0, 384, 13, 13, 384, 3, 3, 1, 1, 2}},
-        {"conv5", {0, 384, 13, 13, 256, 3, 3, 1, 1, 2}},
-    };
-    /* the mini preset (src/net/presets.c) on 28x28 Fashion-MNIST */
-    static const struct conv_layer mini[] = {
-        {"conv1", {0, 1, 28, 28, 32, 5, 5, 1, 2, 1}},  {"conv2", {0, 32, 14, 14, 64, 5, 5, 1, 2, 2}},
-        {"conv3", {0, 64, 7, 7, 96, 3, 3, 1, 1, 1}},    {"conv4", {0, 96, 7, 7, 96, 3, 3, 1, 1, 2}},
-        {"conv5", {0, 96, 7, 7, 64, 3, 3, 1, 1, 2}},
-    };
-    int is_mini = r->shapes && !strcmp(r->shapes, "mini");
-    const struct conv_layer *layers = is_mini ? mini : paper;
-    size_t nlayers = is_mini ? sizeof mini / sizeof mini[0] : sizeof paper / sizeof paper[0];
     static const char *names[] = {"conv.forward.direct",        "conv.forward.im2col",
                                   "conv.backward_data.direct",  "conv.backward_data.im2col",
                                   "conv.backward_weights.direct", "conv.backward_weights.im2col"};
+    if (!report_wants_kind(r, "conv."))
+        return ACL_OK;
+    const size_t model_ws = model_workspace(c, r);
     acl_status st = ACL_OK;
-    for (size_t l = 0; l < nlayers; l++) {
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_CONV || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
         struct bench_bufs b = {0};
-        struct conv_arg a = {.s = layers[l].s};
-        a.s.n = r->batch;
+        struct conv_arg a = {.s = acl_conv_shape(layer, r->batch)};
         const struct conv_shape *s = &a.s;
         double oh = conv_out_h(s), ow = conv_out_w(s);
         double in = (double)s->n * s->c * s->h * s->w, out = s->n * s->k * oh * ow;
         double wn = (double)s->k * (s->c / s->groups) * s->kh * s->kw;
         double macs = out * (s->c / s->groups) * s->kh * s->kw;
-        /* enough for every pass of both algorithms over the whole batch, up to the cap the model uses */
-        a.ws_floats = conv_workspace_floats_batch(s, CONV_WORKSPACE_CAP);
+        const enum conv_algo picked[3] = {conv_pick_forward_algo(s, model_ws),
+                                          conv_pick_backward_data_algo(s, model_ws),
+                                          conv_pick_backward_weights_algo(s, model_ws)};
+        /* enough for every pass of both algorithms over the whole batch, up to the cap the model uses; the
+         * algorithm the model picks runs with the model's workspace, so that it goes in the same chunks */
+        size_t all = conv_workspace_floats_batch(s, CONV_WORKSPACE_CAP);
         size_t col = conv_workspace_floats(s) * (size_t)s->n;
         col = col < CONV_WORKSPACE_CAP ? col : CONV_WORKSPACE_CAP;
-        a.ws_floats = a.ws_floats > col ? a.ws_floats : col;
+        all = all > col ? all : col;
+        all = all > model_ws ? all : model_ws;
         ACL_TRY(bench_buf(c, &b, (size_t)in, &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)wn, &a.w));
         ACL_TRY(bench_buf(c, &b, (size_t)s->k, &a.b));
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.y));
-        ACL_TRY(bench_buf(c, &b, a.ws_floats, &a.ws));
+        ACL_TRY(bench_buf(c, &b, all, &a.ws));
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.dy));
         ACL_TRY(bench_buf(c, &b, (size_t)in, &a.dx));
         ACL_TRY(bench_buf(c, &b, (size_t)wn, &a.dw));
@@ -82,12 +97,15 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
         for (a.which = 0; a.which < 6; a.which++) {
             if (a.which == 2 && s->stride != 1)
                 continue; /* the direct backward data takes stride 1 only */
+            enum conv_algo algo = a.which % 2 ? CONV_ALGO_IM2COL : CONV_ALGO_DIRECT;
+            int used = picked[a.which / 2] == algo;
+            a.ws_floats = used ? model_ws : all;
             /* bytes: the tensors each pass must read and write once, however it tiles them */
             double bytes = a.which < 4 ? 4 * (in + wn + out) : 4 * (out + in + 2 * wn);
-            struct bench_item item = {"", "", 2 * macs, bytes, enqueue_conv, &a};
+            struct bench_item item = {"", "", 2 * macs, bytes, enqueue_conv, &a, used ? ROLE_ARITH : ROLE_ALT};
             snprintf(item.kernel, sizeof item.kernel, "%s", names[a.which]);
-            snprintf(item.shape, sizeof item.shape, "%s N%d %dx%dx%d K%d %dx%d/%d g%d", layers[l].layer, s->n, s->c,
-                     s->h, s->w, s->k, s->kh, s->kw, s->stride, s->groups);
+            snprintf(item.shape, sizeof item.shape, "%s N%d %dx%dx%d K%d %dx%d/%d g%d", label, s->n, s->c, s->h, s->w,
+                     s->k, s->kh, s->kw, s->stride, s->groups);
             ACL_TRY(report_time(c, r, &item));
         }
     cleanup:

@@ -1,8 +1,9 @@
 /* case_layers.c: bench cases for LRN, max pooling, the fully connected layers and the SGD update, at the
- * paper's shapes (Caffe bvlc_alexnet geometry). */
+ * network's layer shapes. */
 #include <stdio.h>
 
 #include "cases.h"
+#include "net/shapes.h"
 #include "ops/fc.h"
 #include "ops/lrn.h"
 #include "ops/maxpool.h"
@@ -28,12 +29,18 @@ static acl_status enqueue_lrn(struct acl_ctx *c, void *arg)
 
 acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
 {
-    static const struct { const char *layer; int c, hw; } layers[] = {{"lrn1", 96, 55}, {"lrn2", 256, 27}};
     acl_status st = ACL_OK;
-    for (int l = 0; l < 2; l++) {
+    if (!report_wants_kind(r, "lrn."))
+        return ACL_OK;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_LRN || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
         struct bench_bufs b = {0};
-        struct lrn_arg a = {.s = {r->batch, layers[l].c, layers[l].hw, layers[l].hw, 5, 1e-4f, 0.75f, 2.0f}};
-        double n = (double)r->batch * layers[l].c * layers[l].hw * layers[l].hw;
+        struct lrn_arg a = {.s = acl_lrn_shape(layer, r->batch)};
+        double n = (double)r->batch * acl_layer_in_size(layer), win = a.s.size;
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.scale));
@@ -42,11 +49,11 @@ acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
         ACL_TRY(enqueue_lrn(c, &a)); /* a real scale (> 0) for the backward */
         for (a.backward = 0; a.backward < 2; a.backward++) {
             /* forward: a window sum of squares, scale, pow, multiply; reads x, writes y and scale */
-            struct bench_item item = {"", "", n * (a.backward ? 3 * 5 + 8 : 2 * 5 + 6), n * (a.backward ? 20 : 12),
-                                      enqueue_lrn, &a};
+            struct bench_item item = {"", "", n * (a.backward ? 3 * win + 8 : 2 * win + 6), n * (a.backward ? 20 : 12),
+                                      enqueue_lrn, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "lrn.%s", a.backward ? "backward" : "forward");
-            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %dx%d n5", layers[l].layer, r->batch, layers[l].c,
-                     layers[l].hw, layers[l].hw);
+            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %dx%d n%d", label, r->batch, a.s.c, a.s.h, a.s.w,
+                     a.s.size);
             ACL_TRY(report_time(c, r, &item));
         }
     cleanup:
@@ -74,15 +81,19 @@ static acl_status enqueue_pool(struct acl_ctx *c, void *arg)
 
 acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r)
 {
-    static const struct { const char *layer; int c, hw; } layers[] = {{"pool1", 96, 55}, {"pool2", 256, 27},
-                                                                     {"pool5", 256, 13}};
     acl_status st = ACL_OK;
-    for (int l = 0; l < 3; l++) {
+    if (!report_wants_kind(r, "maxpool."))
+        return ACL_OK;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_MAXPOOL || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
         struct bench_bufs b = {0};
-        struct pool_arg a = {.s = {r->batch, layers[l].c, layers[l].hw, layers[l].hw, 3, 2, 0, 0}};
-        int o = pool_out_size(layers[l].hw, 3, 2, 0, 0);
-        double in = (double)r->batch * layers[l].c * layers[l].hw * layers[l].hw;
-        double out = (double)r->batch * layers[l].c * o * o;
+        struct pool_arg a = {.s = acl_pool_shape(layer, r->batch)};
+        double in = (double)r->batch * acl_layer_in_size(layer), out = (double)r->batch * acl_layer_out_size(layer);
+        double win = (double)layer->kernel * layer->kernel;
         ACL_TRY(bench_buf(c, &b, (size_t)in, &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.y));
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.argmax)); /* ints: the forward below writes real indices */
@@ -90,11 +101,11 @@ acl_status bench_case_maxpool(struct acl_ctx *c, struct bench_report *r)
         ACL_TRY(bench_buf(c, &b, (size_t)in, &a.dx));
         ACL_TRY(enqueue_pool(c, &a));
         for (a.backward = 0; a.backward < 2; a.backward++) {
-            struct bench_item item = {"", "", a.backward ? out : out * 9, a.backward ? 4 * in + 8 * out : 4 * in + 8 * out,
-                                      enqueue_pool, &a};
+            /* 4 bytes per input element, 8 per output element (value and argmax), both ways */
+            struct bench_item item = {"", "", a.backward ? out : out * win, 4 * in + 8 * out, enqueue_pool, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "maxpool.%s", a.backward ? "backward" : "forward");
-            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %d->%d 3/2", layers[l].layer, r->batch, layers[l].c,
-                     layers[l].hw, o);
+            snprintf(item.shape, sizeof item.shape, "%s N%d C%d %d->%d %d/%d%s", label, r->batch, layer->in_c,
+                     layer->in_h, layer->out_h, layer->kernel, layer->stride, layer->ceil_mode ? " ceil" : "");
             ACL_TRY(report_time(c, r, &item));
         }
     cleanup:
@@ -122,13 +133,18 @@ static acl_status enqueue_fc(struct acl_ctx *c, void *arg)
 
 acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
 {
-    static const struct { const char *layer; int in, out; } layers[] = {
-        {"fc6", 9216, 4096}, {"fc7", 4096, 4096}, {"fc8", 4096, 1000}};
     acl_status st = ACL_OK;
-    for (int l = 0; l < 3; l++) {
+    if (!report_wants_kind(r, "fc."))
+        return ACL_OK;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_FC || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
         struct bench_bufs b = {0};
-        struct fc_arg a = {.s = {r->batch, layers[l].in, layers[l].out}};
-        double n = r->batch, in = layers[l].in, out = layers[l].out;
+        struct fc_arg a = {.s = acl_fc_shape(layer, r->batch)};
+        double n = r->batch, in = a.s.in, out = a.s.out;
         ACL_TRY(bench_buf(c, &b, (size_t)(n * in), &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)(in * out), &a.w));
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.bias));
@@ -139,12 +155,10 @@ acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
         ACL_TRY(bench_buf(c, &b, (size_t)out, &a.db));
         for (a.backward = 0; a.backward < 2; a.backward++) {
             /* forward reads W once; backward reads W, and reads and writes dW */
-            struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out,
-                                      4 * (a.backward ? 3 * in * out + 2 * n * in + n * out : in * out + n * in + n * out),
-                                      enqueue_fc, &a};
+            double bytes = a.backward ? 3 * in * out + 2 * n * in + n * out : in * out + n * in + n * out;
+            struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out, 4 * bytes, enqueue_fc, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "fc.%s", a.backward ? "backward" : "forward");
-            snprintf(item.shape, sizeof item.shape, "%s N%d %d->%d", layers[l].layer, r->batch, layers[l].in,
-                     layers[l].out);
+            snprintf(item.shape, sizeof item.shape, "%s N%d %d->%d", label, r->batch, a.s.in, a.s.out);
             ACL_TRY(report_time(c, r, &item));
         }
     cleanup:
@@ -171,15 +185,17 @@ static acl_status enqueue_sgd(struct acl_ctx *c, void *arg)
 
 acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r)
 {
-    /* The paper's network (groups of two, 1000 classes) has 60,965,224 parameters. */
-    struct sgd_arg a = {.n = 60965224};
+    /* one update over every parameter of the network (the paper's: 60,965,224) */
+    struct sgd_arg a = {.n = r->net->param_count};
     struct bench_bufs b = {0};
     acl_status st = ACL_OK;
+    if (!report_wants_kind(r, "sgd."))
+        return ACL_OK;
     ACL_TRY(bench_buf(c, &b, a.n, &a.w));
     ACL_TRY(bench_buf(c, &b, a.n, &a.v));
     ACL_TRY(bench_buf(c, &b, a.n, &a.g));
-    struct bench_item item = {"sgd.update", "paper AlexNet, 60965224 params", 6.0 * (double)a.n,
-                              20.0 * (double)a.n, enqueue_sgd, &a};
+    struct bench_item item = {"sgd.update", "", 6.0 * (double)a.n, 20.0 * (double)a.n, enqueue_sgd, &a, 0};
+    snprintf(item.shape, sizeof item.shape, "%s, %zu params", r->net->name, a.n);
     ACL_TRY(report_time(c, r, &item));
 cleanup:
     bench_bufs_free(&b);

@@ -1,8 +1,10 @@
-/* case_loss.c: bench cases for dropout (fc6/fc7), softmax cross-entropy and top-k accuracy (fc8 logits). */
+/* case_loss.c: bench cases for the network's dropout layers, softmax cross-entropy and top-k accuracy on its
+ * logits. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cases.h"
+#include "net/shapes.h"
 #include "ops/accuracy.h"
 #include "ops/dropout.h"
 #include "ops/softmax.h"
@@ -25,21 +27,33 @@ static acl_status enqueue_dropout(struct acl_ctx *c, void *arg)
 
 acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r)
 {
-    struct bench_bufs b = {0};
-    struct drop_arg a = {.s = {r->batch, 4096, 4096, 0, 0.5f, 1234, 7}};
-    double n = (double)r->batch * 4096;
     acl_status st = ACL_OK;
-    ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
-    ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
-    for (a.backward = 0; a.backward < 2; a.backward++) {
-        /* Philox4x32-10 per element: about 10 rounds of 2 multiplies and 4 xors/adds, counted as 60 ops */
-        struct bench_item item = {"", "", 60 * n, 8 * n, enqueue_dropout, &a};
-        snprintf(item.kernel, sizeof item.kernel, "dropout.%s", a.backward ? "backward" : "forward");
-        snprintf(item.shape, sizeof item.shape, "fc6/fc7 N%d 4096 p0.5", r->batch);
-        ACL_TRY(report_time(c, r, &item));
+    if (!report_wants_kind(r, "dropout."))
+        return ACL_OK;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_DROPOUT || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
+        struct bench_bufs b = {0};
+        struct drop_arg a = {.s = acl_dropout_shape(layer, r->batch, 1234, l, 7)};
+        double n = (double)r->batch * acl_layer_in_size(layer);
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
+        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
+        for (a.backward = 0; a.backward < 2; a.backward++) {
+            /* Philox4x32-10 per element: about 10 rounds of 2 multiplies and 4 xors/adds, counted as 60 ops */
+            struct bench_item item = {"", "", 60 * n, 8 * n, enqueue_dropout, &a, 0};
+            snprintf(item.kernel, sizeof item.kernel, "dropout.%s", a.backward ? "backward" : "forward");
+            snprintf(item.shape, sizeof item.shape, "%s N%d %zu p%g", label, r->batch, acl_layer_in_size(layer),
+                     (double)layer->p);
+            ACL_TRY(report_time(c, r, &item));
+        }
+    cleanup:
+        bench_bufs_free(&b);
+        if (st != ACL_OK)
+            return st;
     }
-cleanup:
-    bench_bufs_free(&b);
     return st;
 }
 
@@ -63,7 +77,9 @@ static acl_status enqueue_loss(struct acl_ctx *c, void *arg)
 acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r)
 {
     struct bench_bufs b = {0};
-    struct loss_arg a = {.n = r->batch, .k = 1000};
+    struct loss_arg a = {.n = r->batch, .k = r->net->classes};
+    if (!report_wants_kind(r, "softmax.") && !report_wants_kind(r, "accuracy."))
+        return ACL_OK;
     double nk = (double)a.n * a.k;
     acl_status st = ACL_OK;
     int *labels = malloc((size_t)a.n * sizeof *labels);
@@ -81,9 +97,9 @@ acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r)
     static const char *names[] = {"softmax.forward", "softmax.backward", "accuracy.top1_top5"};
     static const double flops[] = {4, 2, 1}, bytes[] = {8, 8, 4};
     for (a.which = 0; a.which < 3; a.which++) {
-        struct bench_item item = {"", "", flops[a.which] * nk, bytes[a.which] * nk, enqueue_loss, &a};
+        struct bench_item item = {"", "", flops[a.which] * nk, bytes[a.which] * nk, enqueue_loss, &a, 0};
         snprintf(item.kernel, sizeof item.kernel, "%s", names[a.which]);
-        snprintf(item.shape, sizeof item.shape, "fc8 logits N%d K%d", a.n, a.k);
+        snprintf(item.shape, sizeof item.shape, "logits N%d K%d", a.n, a.k);
         ACL_TRY(report_time(c, r, &item));
     }
 cleanup:

@@ -1,4 +1,4 @@
-/* case_model.c: a whole training step (forward, loss, backward, SGD update) of the preset that --shapes names,
+/* case_model.c: a whole training step (forward, loss, backward, SGD update) of the network that --shapes names,
  * timed whole with profiling markers, then once more layer by layer (acl_model_profile: a finish after every
  * layer, so the host-side launch cost of each layer is in its time) to show where a step's time goes. */
 #include <stdio.h>
@@ -61,19 +61,17 @@ static double forward_macs(const struct acl_net *net)
 
 acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r)
 {
-    const char *preset = r->shapes ? r->shapes : "paper";
+    const struct acl_net *net = r->net;
     if (!report_wants(r, "model.step"))
         return ACL_OK;
-    /* A paper step at batch 32 takes tens of seconds on a CPU: only when asked for by name. */
-    if (!strcmp(preset, "paper") && !(r->only && !strncmp(r->only, "model", 5)))
+    /* A paper step at batch 32 (140 GFLOP) takes tens of seconds on a CPU: a step past 20 GFLOP runs only when
+     * asked for by name. */
+    if (6 * forward_macs(net) * r->batch > 20e9 && !(r->only && !strncmp(r->only, "model", 5)))
         return ACL_OK;
-    struct acl_net *net = NULL;
     struct step_arg a = {NULL, 0};
     float *host = NULL;
     int *labels = NULL;
-    acl_status st = acl_net_preset(preset, !strcmp(preset, "mini") ? 10 : 1000, &net);
-    if (st != ACL_OK)
-        return st;
+    acl_status st = ACL_OK;
     size_t per = (size_t)net->in_c * net->in_h * net->in_w, n = (size_t)r->batch;
     size_t nf = net->param_count > n * per ? net->param_count : n * per;
     host = malloc(nf * sizeof *host);
@@ -92,8 +90,8 @@ acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r)
     ACL_TRY(acl_model_input(a.m, host, labels, r->batch));
 
     double macs = forward_macs(net) * (double)n;
-    struct bench_item item = {"model.step", "", 6 * macs, 4.0 * 3 * (double)net->param_count, enqueue_step, &a};
-    snprintf(item.shape, sizeof item.shape, "%s N%d (fwd+bwd+sgd)", preset, r->batch);
+    struct bench_item item = {"model.step", "", 6 * macs, 4.0 * 3 * (double)net->param_count, enqueue_step, &a, 0};
+    snprintf(item.shape, sizeof item.shape, "%s N%d (fwd+bwd+sgd)", net->name, r->batch);
     struct bench_result res;
     ACL_TRY(bench_time(c, &item, r->warmup, r->reps, &res));
     report_row(r, &item, &res);
@@ -108,17 +106,20 @@ acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r)
 
     /* Layer by layer: the mean over reps steps, host wall time with a finish after each layer. */
     ACL_TRY(acl_model_profile(a.m));
+    wall0 = wall_s();
     for (int rep = 0; rep < r->reps; rep++)
         ACL_TRY(enqueue_step(c, &a));
     ACL_TRY(acl_finish(c));
+    r->step_s = (wall_s() - wall0) / r->reps;
     double total = 0;
     for (int i = 0; i < 2 * net->n_layers; i++)
         total += a.m->profile[i];
-    printf("\nper layer, %s N%d, mean of %d steps, ms (a finish after each layer):\n", preset, r->batch, r->reps);
+    printf("\nper layer, %s N%d, mean of %d steps, ms (a finish after each layer):\n", net->name, r->batch, r->reps);
     printf("  %-4s %-10s %-18s %10s %10s %7s\n", "#", "layer", "output", "forward", "backward", "share");
     for (int i = 0; i < net->n_layers; i++) {
         const struct acl_layer *l = &net->layers[i];
         double f = a.m->profile[i] / r->reps, b = a.m->profile[net->n_layers + i] / r->reps;
+        r->kind_s[l->kind] += f + b;
         char shape[32];
         snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
         printf("  %-4d %-10s %-18s %10.2f %10.2f %6.1f%%\n", i, l->kind == ACL_CONV || l->kind == ACL_FC ? l->name
@@ -128,7 +129,6 @@ acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r)
     printf("  layers %.2f ms per step (the rest of a step: loss, gradient zeroing, update)\n\n", 1e3 * total / r->reps);
 cleanup:
     acl_model_destroy(a.m);
-    acl_net_free(net);
     free(host);
     free(labels);
     return st;

@@ -1,8 +1,9 @@
-/* cases.c: the bench cases at the paper's AlexNet shapes (Caffe bvlc_alexnet geometry). */
+/* cases.c: the GEMM peak, the SGEMM and ReLU cases at the network's layer shapes, the helpers the cases share. */
 #include "cases.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops/gemm.h"
 #include "ops/sgemm.h"
@@ -50,7 +51,7 @@ acl_status bench_gemm_peak(struct acl_ctx *c, double *gflops)
     ACL_TRY(bench_buf(c, &b, (size_t)S * S, &a.a));
     ACL_TRY(bench_buf(c, &b, (size_t)S * S, &a.b));
     ACL_TRY(bench_buf(c, &b, (size_t)S * S, &a.c));
-    struct bench_item item = {"sgemm", "2048^3", 2.0 * S * S * S, 3.0 * 4 * S * S, enqueue_gemm, &a};
+    struct bench_item item = {"sgemm", "2048^3", 2.0 * S * S * S, 3.0 * 4 * S * S, enqueue_gemm, &a, 0};
     struct bench_result res;
     ACL_TRY(bench_time(c, &item, 1, 3, &res));
     *gflops = res.gflops;
@@ -69,12 +70,15 @@ static acl_status enqueue_sgemm(struct acl_ctx *c, void *arg)
 
 static acl_status case_sgemm(struct acl_ctx *c, struct bench_report *r)
 {
-    static const struct { const char *layer; size_t in, out; } layers[] = {
-        {"fc6", 9216, 4096}, {"fc7", 4096, 4096}, {"fc8", 4096, 1000}};
     const size_t n = (size_t)r->batch;
     acl_status st = ACL_OK;
-    for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++) {
-        const size_t in = layers[l].in, out = layers[l].out;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_FC || bench_layer_repeats(r->net, l))
+            continue;
+        const size_t in = acl_layer_in_size(layer), out = (size_t)layer->out_c;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
         /* forward y = x W^T, backward data dx = dy W, backward weights dW += dy^T x (fc.c) */
         const struct { const char *what; struct acl_gemm g; } products[] = {
             {"forward", {0, 1, n, out, in, in, in, out, 1.0f, 0.0f}},
@@ -86,14 +90,16 @@ static acl_status case_sgemm(struct acl_ctx *c, struct bench_report *r)
             struct gemm_arg a = {.g = products[p].g};
             const struct acl_gemm *g = &a.g;
             double fa = (double)g->m * g->k, fb = (double)g->k * g->n, fc = (double)g->m * g->n;
+            struct bench_item item = {"", "", 2.0 * g->m * g->n * g->k, 4 * (fa + fb + (g->beta != 0 ? 2 : 1) * fc),
+                                      enqueue_sgemm, &a, 0};
+            snprintf(item.kernel, sizeof item.kernel, "sgemm.%c%c", g->trans_a ? 't' : 'n', g->trans_b ? 't' : 'n');
+            if (!report_wants(r, item.kernel))
+                continue;
+            snprintf(item.shape, sizeof item.shape, "%s %s m%zu n%zu k%zu", label, products[p].what, g->m, g->n,
+                     g->k);
             ACL_TRY(bench_buf(c, &b, (size_t)fa, &a.a));
             ACL_TRY(bench_buf(c, &b, (size_t)fb, &a.b));
             ACL_TRY(bench_buf(c, &b, (size_t)fc, &a.c));
-            struct bench_item item = {"", "", 2.0 * g->m * g->n * g->k, 4 * (fa + fb + (g->beta != 0 ? 2 : 1) * fc),
-                                      enqueue_sgemm, &a};
-            snprintf(item.kernel, sizeof item.kernel, "sgemm.%c%c", g->trans_a ? 't' : 'n', g->trans_b ? 't' : 'n');
-            snprintf(item.shape, sizeof item.shape, "%s %s m%zu n%zu k%zu", layers[l].layer, products[p].what, g->m,
-                     g->n, g->k);
             st = report_time(c, r, &item);
         cleanup:
             bench_bufs_free(&b);
@@ -123,27 +129,72 @@ static acl_status enqueue_relu(struct acl_ctx *c, void *arg)
 
 static acl_status case_relu(struct acl_ctx *c, struct bench_report *r)
 {
-    static const struct { const char *layer; size_t chw; } layers[] = {
-        {"conv1", 96 * 55 * 55}, {"conv2", 256 * 27 * 27}, {"conv3", 384 * 13 * 13}, {"fc6", 4096},
-    };
     acl_status st = ACL_OK;
-    for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++)
-        for (int bw = 0; bw < 2; bw++) {
-            struct bench_bufs b = {0};
-            struct relu_arg a = {.n = layers[l].chw * (size_t)r->batch, .backward = bw};
-            ACL_TRY(bench_buf(c, &b, a.n, &a.x));
-            ACL_TRY(bench_buf(c, &b, a.n, &a.y));
-            ACL_TRY(bench_buf(c, &b, a.n, &a.dy));
-            struct bench_item item = {"", "", (double)a.n, (bw ? 12.0 : 8.0) * (double)a.n, enqueue_relu, &a};
-            snprintf(item.kernel, sizeof item.kernel, "relu.%s", bw ? "backward" : "forward");
-            snprintf(item.shape, sizeof item.shape, "%s N%d n=%zu", layers[l].layer, r->batch, a.n);
-            st = report_time(c, r, &item);
-        cleanup:
-            bench_bufs_free(&b);
-            if (st != ACL_OK)
-                return st;
+    if (!report_wants_kind(r, "relu."))
+        return ACL_OK;
+    for (int l = 0; l < r->net->n_layers; l++) {
+        const struct acl_layer *layer = &r->net->layers[l];
+        if (layer->kind != ACL_RELU || bench_layer_repeats(r->net, l))
+            continue;
+        char label[48];
+        bench_layer_label(r->net, l, label, sizeof label);
+        struct bench_bufs b = {0};
+        struct relu_arg a = {.n = acl_layer_in_size(layer) * (size_t)r->batch};
+        ACL_TRY(bench_buf(c, &b, a.n, &a.x));
+        ACL_TRY(bench_buf(c, &b, a.n, &a.y));
+        ACL_TRY(bench_buf(c, &b, a.n, &a.dy));
+        for (a.backward = 0; a.backward < 2; a.backward++) {
+            struct bench_item item = {"", "", (double)a.n, (a.backward ? 12.0 : 8.0) * (double)a.n, enqueue_relu, &a,
+                                      0};
+            snprintf(item.kernel, sizeof item.kernel, "relu.%s", a.backward ? "backward" : "forward");
+            snprintf(item.shape, sizeof item.shape, "%s N%d n=%zu", label, r->batch, a.n);
+            ACL_TRY(report_time(c, r, &item));
         }
+    cleanup:
+        bench_bufs_free(&b);
+        if (st != ACL_OK)
+            return st;
+    }
     return st;
+}
+
+/* ---- the network's layers --------------------------------------------------------------------------- */
+
+static int same_layer(const struct acl_layer *a, const struct acl_layer *b)
+{
+    return a->kind == b->kind && a->in_c == b->in_c && a->in_h == b->in_h && a->in_w == b->in_w &&
+           a->out_c == b->out_c && a->out_h == b->out_h && a->out_w == b->out_w && a->kernel == b->kernel &&
+           a->stride == b->stride && a->pad == b->pad && a->groups == b->groups && a->ceil_mode == b->ceil_mode &&
+           a->size == b->size && a->alpha == b->alpha && a->beta == b->beta && a->k == b->k && a->p == b->p;
+}
+
+int bench_layer_repeats(const struct acl_net *net, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (same_layer(&net->layers[j], &net->layers[i]))
+            return 1;
+    return 0;
+}
+
+void bench_layer_label(const struct acl_net *net, int i, char *buf, size_t size)
+{
+    const struct acl_layer *l = &net->layers[i];
+    char dflt[48];
+    snprintf(dflt, sizeof dflt, "%s%d", acl_layer_kind_name(l->kind), i);
+    int prev = i - 1;
+    while (prev >= 0 && net->layers[prev].kind != ACL_CONV && net->layers[prev].kind != ACL_FC)
+        prev--;
+    int times = 1;
+    for (int j = i + 1; j < net->n_layers; j++)
+        times += same_layer(&net->layers[j], l);
+    char repeat[16] = "";
+    if (times > 1)
+        snprintf(repeat, sizeof repeat, " x%d", times);
+    /* a layer the description did not name is labelled by the conv or fc layer before it */
+    if (strcmp(l->name, dflt) || prev < 0)
+        snprintf(buf, size, "%s%s", l->name, repeat);
+    else
+        snprintf(buf, size, "%s.%s%s", net->layers[prev].name, acl_layer_kind_name(l->kind), repeat);
 }
 
 const struct bench_case bench_cases[] = {

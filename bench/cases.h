@@ -1,5 +1,5 @@
-/* cases.h: the bench cases, one function per op, each timing its kernels at the paper's (or mini's) layer
- * shapes, and a whole training step. */
+/* cases.h: the bench cases, one function per op, each timing its kernels at the layer shapes of the network that
+ * --shapes loaded (report.h: r->net), and a whole training step of that network. */
 #ifndef ACL_BENCH_CASES_H
 #define ACL_BENCH_CASES_H
 
@@ -21,6 +21,11 @@ acl_status bench_case_sgd(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_softmax(struct acl_ctx *c, struct bench_report *r);
 acl_status bench_case_model(struct acl_ctx *c, struct bench_report *r);
+
+/* Layers of the same kind and geometry are timed once: whether layer i repeats an earlier one, and the label
+ * of layer i ("conv3", "conv1.relu" for an unnamed layer after conv1; " x2" when later layers repeat it). */
+int bench_layer_repeats(const struct acl_net *net, int i);
+void bench_layer_label(const struct acl_net *net, int i, char *buf, size_t size);
 
 /* Device buffers for a case, freed together. */
 struct bench_bufs {

@@ -1,48 +1,198 @@
-/* report.c: prints bench rows as a table and writes them as JSON. */
+/* report.c: prints bench rows as a table with a target and a verdict each, writes them as JSON, and sums up
+ * the rows that miss their target. */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+static const char *const role_names[] = {"", "arithmetic", "memory", "alt", "n/a"};
+
+/* A JSON string: the device name and a description file's layer names are not ours to trust. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* Arithmetic: the convolutions, the fully connected layers and the SGEMM do 2 k flops for each output and reuse
+ * every input many times, so the SGEMM bounds them. Memory-bound: each element is read and written a few times
+ * for a handful of flops. Softmax and top-k accuracy work on N x classes logits (128 KB at batch 32): their
+ * time is the latency of a few launches, which neither peak bounds, and under 0.1% of a step, so no target. */
+static enum bench_role role_of(const struct bench_item *item)
+{
+    if (item->role != ROLE_BY_NAME)
+        return (enum bench_role)item->role;
+    const char *k = item->kernel;
+    if (starts(k, "conv.") || starts(k, "fc.") || starts(k, "sgemm."))
+        return ROLE_ARITH;
+    if (starts(k, "relu.") || starts(k, "lrn.") || starts(k, "maxpool.") || starts(k, "dropout.") || starts(k, "sgd."))
+        return ROLE_MEMORY;
+    return ROLE_NONE;
+}
 
 void report_begin(struct bench_report *r, const char *device)
 {
-    printf("device: %s\nbatch %d, median of %d runs after %d warm-up, timed by OpenCL profiling events\n",
-           device, r->batch, r->reps, r->warmup);
-    printf("peaks measured in this run: copy %.1f GB/s (clEnqueueCopyBuffer %.1f, copy kernel %.1f), "
-           "acl_gemm SGEMM 2048^3 %.1f GFLOP/s\n\n", r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs,
-           r->gemm_gflops);
-    printf("%-26s %-34s %10s %10s %9s %8s %7s %7s\n", "kernel", "shape", "median ms", "min ms", "GFLOP/s",
-           "GB/s", "%gemm", "%copy");
-    if (r->json)
-        fprintf(r->json, "{\n  \"device\": \"%s\",\n  \"batch\": %d,\n  \"reps\": %d,\n  \"copy_gbs\": %.3f,\n"
-                         "  \"copy_buffer_gbs\": %.3f,\n  \"copy_kernel_gbs\": %.3f,\n"
-                         "  \"gemm_gflops\": %.3f,\n  \"results\": [", device, r->batch, r->reps, r->copy.gbs,
-                r->copy.buffer_gbs, r->copy.kernel_gbs, r->gemm_gflops);
+    printf("device: %s\nshapes: %s (%s), batch %d, median of %d runs after %d warm-up, timed by OpenCL profiling "
+           "events\n", device, r->shapes, r->net->name, r->batch, r->reps, r->warmup);
+    printf("peaks measured in this run: copy %.1f GB/s (clEnqueueCopyBuffer %.1f, copy kernel %.1f); SGEMM 2048^3: "
+           "device acl_gemm %.1f GFLOP/s, ", r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs, r->gemm_gflops);
+    if (r->host_gflops > 0)
+        printf("host OpenBLAS %.1f GFLOP/s on %d threads\n", r->host_gflops, r->host_threads);
+    else
+        printf("host OpenBLAS not measured\n");
+    printf("%%gemm is against %s (%.1f GFLOP/s), %%copy against the copy peak; targets: arithmetic >= %.0f%% gemm, "
+           "memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at this shape\n\n", r->arith_name,
+           r->arith_gflops, BENCH_TARGET_ARITH, BENCH_TARGET_MEMORY);
+    printf("%-29s %-40s %10s %10s %9s %8s %6s %6s %-9s %s\n", "kernel", "shape", "median ms", "min ms", "GFLOP/s",
+           "GB/s", "%gemm", "%copy", "target", "verdict");
+    if (r->json) {
+        fprintf(r->json, "{\n  \"device\": ");
+        json_str(r->json, device);
+        fprintf(r->json, ",\n  \"shapes\": ");
+        json_str(r->json, r->shapes);
+        fprintf(r->json, ",\n  \"batch\": %d,\n  \"reps\": %d,\n  \"copy_gbs\": %.3f,\n"
+                         "  \"copy_buffer_gbs\": %.3f,\n  \"copy_kernel_gbs\": %.3f,\n  \"gemm_gflops\": %.3f,\n"
+                         "  \"host_sgemm_gflops\": %.3f,\n  \"host_sgemm_threads\": %d,\n"
+                         "  \"arith_peak_gflops\": %.3f,\n"
+                         "  \"arith_peak\": \"%s\",\n  \"target_arith_pct\": %.0f,\n  \"target_memory_pct\": %.0f,\n"
+                         "  \"results\": [", r->batch, r->reps, r->copy.gbs, r->copy.buffer_gbs, r->copy.kernel_gbs,
+                r->gemm_gflops, r->host_gflops, r->host_threads, r->arith_gflops, r->arith_name, BENCH_TARGET_ARITH,
+                BENCH_TARGET_MEMORY);
+    }
 }
 
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res)
 {
-    double pg = r->gemm_gflops > 0 && item->flops > 0 ? 100 * res->gflops / r->gemm_gflops : 0;
+    double pg = r->arith_gflops > 0 && item->flops > 0 ? 100 * res->gflops / r->arith_gflops : 0;
     double pc = r->copy.gbs > 0 ? 100 * res->gbs / r->copy.gbs : 0;
-    printf("%-26s %-34s %10.3f %10.3f %9.2f %8.2f %6.0f%% %6.0f%%\n", item->kernel, item->shape, res->median_ms,
-           res->min_ms, res->gflops, res->gbs, pg, pc);
+    enum bench_role role = role_of(item);
+    double pct = role == ROLE_ARITH ? pg : role == ROLE_MEMORY ? pc : 0;
+    double target = role == ROLE_ARITH ? BENCH_TARGET_ARITH : role == ROLE_MEMORY ? BENCH_TARGET_MEMORY : 0;
+    int miss = target > 0 && pct < target;
+    const char *verdict = role == ROLE_ALT ? "alt" : role == ROLE_NONE ? "n/a" : miss ? "MISS" : "ok";
+    char tgt[16] = "-";
+    if (target > 0)
+        snprintf(tgt, sizeof tgt, "%.0f%% %s", target, role == ROLE_ARITH ? "gemm" : "copy");
+    printf("%-29s %-40s %10.3f %10.3f %9.2f %8.2f %5.0f%% %5.0f%% %-9s %s\n", item->kernel, item->shape,
+           res->median_ms, res->min_ms, res->gflops, res->gbs, pg, pc, tgt, verdict);
     fflush(stdout);
-    if (r->json)
-        fprintf(r->json, "%s\n    {\"kernel\": \"%s\", \"shape\": \"%s\", \"median_ms\": %.6f, \"min_ms\": %.6f, "
-                         "\"gflops\": %.4f, \"gbs\": %.4f, \"flops\": %.0f, \"bytes\": %.0f}",
-                r->rows ? "," : "", item->kernel, item->shape, res->median_ms, res->min_ms, res->gflops, res->gbs,
-                item->flops, item->bytes);
+    if (r->json) {
+        fprintf(r->json, "%s\n    {\"kernel\": ", r->rows ? "," : "");
+        json_str(r->json, item->kernel);
+        fprintf(r->json, ", \"shape\": ");
+        json_str(r->json, item->shape);
+        fprintf(r->json, ", \"median_ms\": %.6f, \"min_ms\": %.6f, \"gflops\": %.4f, \"gbs\": %.4f, \"flops\": %.0f, "
+                         "\"bytes\": %.0f, \"pct_gemm\": %.2f, \"pct_copy\": %.2f, \"role\": \"%s\", ",
+                res->median_ms, res->min_ms, res->gflops, res->gbs, item->flops, item->bytes, pg, pc,
+                role_names[role]);
+        if (target > 0)
+            fprintf(r->json, "\"target_pct\": %.0f, \"target_of\": \"%s\", \"pct\": %.2f, ", target,
+                    role == ROLE_ARITH ? "gemm" : "copy", pct);
+        else
+            fprintf(r->json, "\"target_pct\": null, \"target_of\": null, \"pct\": null, ");
+        fprintf(r->json, "\"verdict\": \"%s\"}", miss ? "miss" : verdict);
+    }
     r->rows++;
+    if (r->kept == r->row_cap) {
+        int cap = r->row_cap ? 2 * r->row_cap : 64;
+        struct bench_row *p = realloc(r->row, (size_t)cap * sizeof *p);
+        if (!p)
+            return; /* the summary then leaves this row out; the table and the JSON have it */
+        r->row = p;
+        r->row_cap = cap;
+    }
+    struct bench_row *w = &r->row[r->kept++];
+    snprintf(w->kernel, sizeof w->kernel, "%s", item->kernel);
+    snprintf(w->shape, sizeof w->shape, "%s", item->shape);
+    w->role = role, w->pct = pct, w->miss = miss;
+}
+
+static void summary_target(const struct bench_report *r, int n, enum bench_role role, const char *what)
+{
+    int rows = 0, misses = 0;
+    for (int i = 0; i < n; i++)
+        if (r->row[i].role == role)
+            rows++, misses += r->row[i].miss;
+    double target = role == ROLE_ARITH ? BENCH_TARGET_ARITH : BENCH_TARGET_MEMORY;
+    const char *of = role == ROLE_ARITH ? "gemm" : "copy";
+    printf("  %s, target >= %.0f%% of %s: %d of %d rows miss it\n", what, target, of, misses, rows);
+    for (int i = 0; i < n; i++) {
+        const struct bench_row *w = &r->row[i];
+        if (w->role != role || !w->miss)
+            continue;
+        char shortby[32] = "no time measured";
+        if (w->pct > 0)
+            snprintf(shortby, sizeof shortby, "%.2fx short", target / w->pct);
+        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct, of, target, shortby);
+    }
 }
 
 void report_end(struct bench_report *r)
 {
-    if (r->json)
-        fprintf(r->json, "\n  ]\n}\n");
+    int n = r->kept, alt = 0, misses = 0;
+    for (int i = 0; i < n; i++)
+        alt += r->row[i].role == ROLE_ALT, misses += r->row[i].miss;
+    printf("\nsummary (%s, batch %d):\n", r->shapes, r->batch);
+    char arith[160];
+    snprintf(arith, sizeof arith, "arithmetic (conv direct, fc, sgemm) against %s %.1f GFLOP/s", r->arith_name,
+             r->arith_gflops);
+    summary_target(r, n, ROLE_ARITH, arith);
+    char memory[160];
+    snprintf(memory, sizeof memory, "memory-bound (relu, lrn, maxpool, dropout, sgd) against copy %.1f GB/s",
+             r->copy.gbs);
+    summary_target(r, n, ROLE_MEMORY, memory);
+    if (alt)
+        printf("  %d alt rows (an algorithm the model does not pick at that shape), no verdict\n", alt);
+    double layers = 0;
+    for (int k = 0; k <= ACL_FC; k++)
+        layers += r->kind_s[k];
+    double rest = r->step_s > layers ? 1 - layers / r->step_s : 0;
+    if (r->step_s > 0) {
+        printf("  share of a training step by layer kind (model case, layer by layer, forward + backward):");
+        for (int k = 0; k <= ACL_FC; k++)
+            if (r->kind_s[k] > 0)
+                printf(" %s %.1f%%,", acl_layer_kind_name((enum acl_layer_kind)k), 100 * r->kind_s[k] / r->step_s);
+        printf(" rest (loss, gradient zeroing, SGD) %.1f%%\n", 100 * rest);
+    } else {
+        printf("  share of a training step: the model case did not run (a step past 20 GFLOP runs with "
+               "--only model)\n");
+    }
+    if (r->json) {
+        fprintf(r->json, "\n  ],\n  \"misses\": %d,\n  \"step_share\": {", misses);
+        for (int k = 0; k <= ACL_FC && r->step_s > 0; k++)
+            if (r->kind_s[k] > 0)
+                fprintf(r->json, "\"%s\": %.4f, ", acl_layer_kind_name((enum acl_layer_kind)k),
+                        r->kind_s[k] / r->step_s);
+        if (r->step_s > 0)
+            fprintf(r->json, "\"rest\": %.4f", rest);
+        fprintf(r->json, "}\n}\n");
+    }
+    free(r->row);
+    r->row = NULL;
+    r->kept = r->row_cap = 0;
 }
 
 int report_wants(const struct bench_report *r, const char *kernel)
 {
     return !r->only || strncmp(kernel, r->only, strlen(r->only)) == 0;
+}
+
+int report_wants_kind(const struct bench_report *r, const char *prefix)
+{
+    if (!r->only)
+        return 1;
+    size_t a = strlen(prefix), b = strlen(r->only);
+    return strncmp(prefix, r->only, a < b ? a : b) == 0;
 }
 
 acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item)

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
           libclblast-dev libstb-dev libcmocka-dev oclgrind clinfo zlib1g-dev dataset-fashion-mnist
+          libopenblas-dev  # the host SGEMM peak of bench_kernels
           clang libclang-rt-dev)  # clang and its libFuzzer runtime: scripts/fuzz.sh
 missing=()
 for p in "${packages[@]}"; do
