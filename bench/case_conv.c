@@ -97,6 +97,8 @@ acl_status bench_case_conv(struct acl_ctx *c, struct bench_report *r)
         for (a.which = 0; a.which < 6; a.which++) {
             if (a.which == 2 && s->stride != 1)
                 continue; /* the direct backward data takes stride 1 only */
+            if ((a.which == 2 || a.which == 3) && l == 0)
+                continue; /* the model never computes the first layer's input gradient (need_dx in model.c) */
             enum conv_algo algo = a.which % 2 ? CONV_ALGO_IM2COL : CONV_ALGO_DIRECT;
             int used = picked[a.which / 2] == algo;
             a.ws_floats = used ? model_ws : all;
