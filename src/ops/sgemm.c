@@ -17,6 +17,12 @@
  * dot tiles 4x3, 3x4, 2x5 and 5x2 were within 25% of each other, 2x5 ahead. */
 enum { TM = 6, TN = 16, KB = 128, DM = 2, DN = 5 };
 
+/* sgemm_tn_small: the longest k it takes, and the row tiles per work-item. At fc6's weight gradient (m4096 n9216
+ * k32, beta 1), against sgemm_tn's 48 GFLOP per processor-second: 59 for one row tile (no barrier, op(A)'s row
+ * read from one pointer), 77 for 8, 87 for 16 and 32, 71 for 64 (each work-item's strip of C spans more pages);
+ * 80 and 85 against 50 and 47 at fc7 and fc8, 101 against 61 at k128. */
+enum { SMALL_K = 128, RT = 16 };
+
 /* ---- choice -------------------------------------------------------------------------------- */
 
 /* The last float a stored matrix of rows x cols with leading dimension ld reaches, from the view's offset, plus
@@ -58,8 +64,16 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
                         "floats, which its kernels index in int; use ACL_GEMM=clblast", g->m, g->n, g->k);
     /* NT has both operands contiguous along k: dot products. The rest read B's rows: outer products. */
     const int dot = !g->trans_a && g->trans_b;
-    const char *name = dot ? "sgemm_nt" : !g->trans_a ? "sgemm_nn" : g->trans_b ? "sgemm_tt" : "sgemm_tn";
-    size_t row_tiles = (g->m + (dot ? DM : TM) - 1) / (dot ? DM : TM);
+    /* TN with a short k (the weight gradient, k = batch) and at least one whole tile: no k-blocks to share, each
+     * work-item walks RT row tiles of one column panel (cl/sgemm.cl, sgemm_tn_small). */
+    const int tn_small = g->trans_a && !g->trans_b && g->k <= SMALL_K && g->m >= TM && g->n >= TN;
+    const char *name = dot        ? "sgemm_nt"
+                       : tn_small ? "sgemm_tn_small"
+                       : !g->trans_a ? "sgemm_nn"
+                       : g->trans_b  ? "sgemm_tt"
+                                     : "sgemm_tn";
+    const size_t rows = dot ? DM : tn_small ? TM * RT : TM;
+    size_t row_tiles = (g->m + rows - 1) / rows;
     size_t col_tiles = (g->n + (dot ? DN : TN) - 1) / (dot ? DN : TN);
     size_t global[2], local[2];
     if (dot) {
@@ -76,11 +90,13 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
         local[0] = col_tiles < 16 ? col_tiles : 16;
         local[1] = g->k <= KB ? 1 : row_tiles < 8 ? row_tiles : 8;
     }
-    return acl_launch(c, name, 2, global, local,
-                      ACL_ARGS(ARG_VIEW(a), ARG_INT(g->lda), ARG_VIEW(b), ARG_INT(g->ldb), ARG_VIEW(cm),
-                               ARG_INT(g->ldc), ARG_INT(g->m), ARG_INT(g->n), ARG_INT(g->k), ARG_FLOAT(g->alpha),
-                               ARG_FLOAT(g->beta)),
-                      ev);
+#define SGEMM_ARGS                                                                                                \
+    ARG_VIEW(a), ARG_INT(g->lda), ARG_VIEW(b), ARG_INT(g->ldb), ARG_VIEW(cm), ARG_INT(g->ldc), ARG_INT(g->m),     \
+        ARG_INT(g->n), ARG_INT(g->k), ARG_FLOAT(g->alpha), ARG_FLOAT(g->beta)
+    if (tn_small)
+        return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS, ARG_INT(RT)), ev);
+    return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS), ev);
+#undef SGEMM_ARGS
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */
@@ -142,13 +158,18 @@ acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {1, 0, 11, 45, 7, 2, 1, 1},      {0, 1, 7, 6, 37, 1, 1, 0},       {0, 1, 5, 9, 16, 0, -2, 0.5f},
         {1, 1, 10, 33, 5, 4, 1, 0.5f},   {0, 1, 3, 2, 50, 5, 1.5f, 1},
         {0, 0, 7, 20, 150, 1, 1, 0.5f}, /* two k-blocks, and barriers, in the outer-product kernels */
+        /* sgemm_tn_small: one whole tile; a last row tile and column tile that overlap the one before (m 7,
+         * n 17); beta 0 and 0.5, padded; k at its limit; and just past it, or too narrow or short, sgemm_tn */
+        {1, 0, 6, 16, 3, 0, 1, 1},       {1, 0, 7, 17, 20, 1, 0.5f, 0.5f}, {1, 0, 23, 50, 128, 0, 1, 0},
+        {1, 0, 23, 50, 129, 2, 1, 1},    {1, 0, 5, 40, 9, 0, 1, 1},        {1, 0, 40, 15, 9, 0, 1, 0},
         /* the tiny cases end here */
         {0, 0, 67, 129, 131, 1, 1, 0},   {1, 0, 130, 97, 32, 0, 1, 1},    {0, 1, 33, 67, 300, 2, 1, 0},
         {0, 1, 32, 1000, 4096, 0, 1, 0}, /* fc8 forward at batch 32 */
         {0, 0, 32, 4096, 1000, 0, 1, 0}, /* fc8 backward data */
         {1, 0, 1000, 4096, 32, 0, 1, 1}, /* fc8 backward weights, accumulating */
+        {1, 0, 200, 1000, 128, 3, 1, 0}, /* more row tiles than one work-item's, k = batch 128, padded */
     };
-    int count = t->tiny ? 9 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 15 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 4000 + (uint64_t)i);
         if (st != ACL_OK)
