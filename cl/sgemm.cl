@@ -2,7 +2,7 @@
  * (src/ops/sgemm.c picks the kernel and the launch). Tensors are (pointer, element offset) pairs.
  * Defines (defaults here; src/ops/sgemm.c launches with the same tile sizes): SG_VW, the vector width (8 for
  * AVX2, 16 for AVX-512); SG_TM rows x 2 * SG_VW columns of C per work-item in the outer-product kernels (two
- * vector accumulators per row); SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
+ * vector accumulators per row), SG_NN_TM rows in sgemm_nn; SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
  * elements per work-item in the dot-product kernel (one vector each).
  *
  * Two shapes of inner loop, because a CPU wants its vectors along a contiguous dimension:
@@ -20,6 +20,9 @@
 #endif
 #ifndef SG_TM
 #define SG_TM 6
+#endif
+#ifndef SG_NN_TM
+#define SG_NN_TM 5
 #endif
 #ifndef SG_KB
 #define SG_KB 128
@@ -170,9 +173,13 @@ static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b, const
             sg_store_row(c + (i0 + r) * ldc, j0, jl, n, acc[r], nv, alpha, beta);
 }
 
+/* 5 rows, not SG_TM's 6: 10 accumulators ran fc6's backward data (m32 n9216 k4096) at 76 GFLOP per
+ * processor-second against 57 for 6 rows (whose last tile at m = 32 is also two thirds empty), 66 for 4 x 2,
+ * 56 for 4 x 3 (15 of AVX2's 16 registers, and spills), 59 for 8 x 1; m128 n4096 k1000: 72 against 54, 1024^3:
+ * 89 against 67. sgemm_tn_small measured the other way (6 rows: 76, 5: 66), so only this kernel changes. */
 __kernel void sgemm_nn(SG_ARGS)
 {
-    sg_outer(SG_PASS, 0, 0, SG_TM, 2);
+    sg_outer(SG_PASS, 0, 0, SG_NN_TM, 2);
 }
 
 
