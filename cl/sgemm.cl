@@ -173,10 +173,11 @@ static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b, const
             sg_store_row(c + (i0 + r) * ldc, j0, jl, n, acc[r], nv, alpha, beta);
 }
 
-/* 5 rows, not SG_TM's 6: 10 accumulators ran fc6's backward data (m32 n9216 k4096) at 76 GFLOP per
- * processor-second against 57 for 6 rows (whose last tile at m = 32 is also two thirds empty), 66 for 4 x 2,
- * 56 for 4 x 3 (15 of AVX2's 16 registers, and spills), 59 for 8 x 1; m128 n4096 k1000: 72 against 54, 1024^3:
- * 89 against 67. sgemm_tn_small measured the other way (6 rows: 76, 5: 66), so only this kernel changes. */
+/* 5 rows, not SG_TM's 6: in one process, alternating kernels, 10 accumulators ran fc6's backward data (m32
+ * n9216 k4096) at 76 GFLOP per processor-second against 57 for 6 rows (whose last tile at m = 32 is also two
+ * thirds empty), 66 for 4 x 2, 56 for 4 x 3 (15 of AVX2's 16 registers, and spills), 59 for 8 x 1. Alternating
+ * whole processes against the build with 6 rows the two were within the noise of the shared machine (60-79 each
+ * at m32, 64-83 at 2048^3), so take it as no worse. sgemm_tn_small measured 6 rows ahead (76 against 66). */
 __kernel void sgemm_nn(SG_ARGS)
 {
     sg_outer(SG_PASS, 0, 0, SG_NN_TM, 2);

@@ -90,8 +90,9 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
          * weight gradient, k = batch) there is nothing to share and one row of tiles walks C's rows in order
          * (19 against 8). */
         global[0] = col_tiles, global[1] = row_tiles;
-        /* sgemm_nn: 8 column tiles wide measured 2-9% ahead of 16 at m32 n9216 k4096, m128 n9216 k4096 and
-         * m128 n4096 k1000, 8% at 1024^3; and twice the groups for fc7's and fc8's 256 column tiles. */
+        /* sgemm_nn: 8 column tiles wide measured 2-9% ahead of 16 in one process at m32 n9216 k4096, m128 n9216
+         * k4096 and m128 n4096 k1000, 8% at 1024^3 (within the noise across processes); and it gives fc7's and
+         * fc8's 256 column tiles twice the groups. */
         const size_t wide = nn ? 8 : 16;
         local[0] = col_tiles < wide ? col_tiles : wide;
         local[1] = g->k <= KB ? 1 : row_tiles <= 32 ? row_tiles : 8;
