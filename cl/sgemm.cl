@@ -2,7 +2,7 @@
  * (src/ops/sgemm.c picks the kernel and the launch). Tensors are (pointer, element offset) pairs.
  * Defines (defaults here; src/ops/sgemm.c launches with the same tile sizes): SG_VW, the vector width (8 for
  * AVX2, 16 for AVX-512); SG_TM rows x 2 * SG_VW columns of C per work-item in the outer-product kernels (two
- * vector accumulators per row); SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
+ * vector accumulators per row), SG_NN_TM rows in sgemm_nn; SG_KB, the steps of k between the barriers of those kernels; SG_DM x SG_DN
  * elements per work-item in the dot-product kernel (one vector each).
  *
  * Two shapes of inner loop, because a CPU wants its vectors along a contiguous dimension:
@@ -20,6 +20,9 @@
 #endif
 #ifndef SG_TM
 #define SG_TM 6
+#endif
+#ifndef SG_NN_TM
+#define SG_NN_TM 5
 #endif
 #ifndef SG_KB
 #define SG_KB 128
@@ -43,7 +46,13 @@
 #else
 #error "SG_VW must be 8 or 16"
 #endif
-#define SG_TN (2 * SG_VW) /* columns per work-item of the outer-product kernels */
+#define SG_MAXTM 8 /* the largest tile of the outer-product kernels: rows, and vectors per row */
+#define SG_MAXNV 3
+/* Loops over a tile's rows (r < tm) and vectors (v < nv) with literal bounds: PoCL's compiler unrolls them before
+ * it inlines each kernel's constant tile size (a loop bounded by tm itself stayed a loop, its accumulators an array
+ * in memory), then drops the rows and vectors past the tile. */
+#define SG_ROWS(r) _Pragma("unroll") for (int r = 0; r < SG_MAXTM; r++) if (r < tm)
+#define SG_VECS(v) _Pragma("unroll") for (int v = 0; v < SG_MAXNV; v++) if (v < nv)
 
 /* alpha * acc + beta * c; with beta = 0, c is never read (it may hold NaN). */
 static inline float sg_out(float acc, float alpha, float beta, __global const float *c)
@@ -51,133 +60,185 @@ static inline float sg_out(float acc, float alpha, float beta, __global const fl
     return beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
 }
 
-/* Stores columns j0..n-1 (at most SG_TN) of one row of C from a tile whose lanes hold columns jl.. (jl <= j0). */
-static inline void sg_store_row(__global float *crow, int j0, int jl, int n, sgv lo, sgv hi, float alpha,
-                                float beta)
+/* Stores columns j0..n-1 (at most nv * SG_VW) of one row of C from a tile whose lanes hold columns jl.. (jl <= j0). */
+static inline void sg_store_row(__global float *crow, int j0, int jl, int n, const sgv *acc, const int nv,
+                                float alpha, float beta)
 {
-    if (j0 == jl && j0 + SG_TN <= n) {
-        sgv l = alpha * lo, h = alpha * hi;
-        if (beta != 0.0f) {
-            l += beta * sg_vload(0, crow + j0);
-            h += beta * sg_vload(0, crow + j0 + SG_VW);
+    const int tn = nv * SG_VW;
+    if (j0 == jl && j0 + tn <= n) {
+        SG_VECS(v) {
+            sgv o = alpha * acc[v];
+            if (beta != 0.0f)
+                o += beta * sg_vload(0, crow + j0 + v * SG_VW);
+            sg_vstore(o, 0, crow + j0 + v * SG_VW);
         }
-        sg_vstore(l, 0, crow + j0);
-        sg_vstore(h, 0, crow + j0 + SG_VW);
         return;
     }
-    float t[SG_TN];
-    sg_vstore(lo, 0, t);
-    sg_vstore(hi, 0, t + SG_VW);
-    for (int j = j0; j < n && j < jl + SG_TN; j++)
+    float t[SG_MAXNV * SG_VW];
+    SG_VECS(v)
+        sg_vstore(acc[v], 0, t + v * SG_VW);
+    for (int j = j0; j < n && j < jl + tn; j++)
         crow[j] = sg_out(t[j - jl], alpha, beta, crow + j);
 }
 
-/* The SG_TN columns of op(B)'s row k from j0, gathered one by one (the tail of B, or B transposed), each
+/* The nv * SG_VW columns of op(B)'s row k from j0, gathered one by one (the tail of B, or B transposed), each
  * clamped to n - 1. */
-static inline void sg_brow(__global const float *b, int ldb, int trans_b, int k, int j0, int n, sgv *lo, sgv *hi)
+static inline void sg_brow(__global const float *b, int ldb, int trans_b, int k, int j0, int n, sgv *bv,
+                           const int nv)
 {
-    float t[SG_TN];
-    for (int q = 0; q < SG_TN; q++) {
+    float t[SG_MAXNV * SG_VW];
+    for (int q = 0; q < nv * SG_VW; q++) {
         int j = min(j0 + q, n - 1);
         t[q] = trans_b ? b[j * ldb + k] : b[k * ldb + j];
     }
-    *lo = sg_vload(0, t);
-    *hi = sg_vload(0, t + SG_VW);
+    SG_VECS(v)
+        bv[v] = sg_vload(0, t + v * SG_VW);
 }
 
 #define SG_ARGS                                                                                                   \
     __global const float *a, int a_off, int lda, __global const float *b, int b_off, int ldb, __global float *c,  \
         int c_off, int ldc, int m, int n, int k, float alpha, float beta
+#define SG_PASS a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta
 
-/* The outer-product kernels: work-item (x, y) owns columns x*SG_TN.. and rows y*SG_TM.. of C. The kernels call
- * it with constant transpositions, so each inlined copy keeps only its own loads.
+/* The outer-product kernels: work-item (x, y) owns columns x*tn.. and rows y*tm.. of C, a tile of tm rows of nv
+ * vectors (tn = nv * SG_VW). The kernels call it with constant transpositions and tile sizes, so each inlined
+ * copy keeps only its own loads and its accumulators in registers.
  *
  * A work-group is a row of column tiles. On a CPU its work-items run one after another on one core, and a
  * barrier makes them take turns every SG_KB steps of k: in turn, each reads the same SG_KB rows of B
  * (neighbouring columns, the same pages) and the same SG_KB columns of A's rows while they are in the cache.
  * Without it each work-item walked all k rows of B alone: a new page every step (fc6's W has 4096 rows of
  * 36 KiB), more pages than the TLB holds. No work-item returns early: all must reach every barrier. */
-static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b)
+static inline void sg_outer(SG_ARGS, const int trans_a, const int trans_b, const int tm, const int nv)
 {
-    int j0 = get_global_id(0) * SG_TN, i0 = get_global_id(1) * SG_TM;
+    const int tn = nv * SG_VW;
+    int j0 = get_global_id(0) * tn, i0 = get_global_id(1) * tm;
     a += a_off;
     b += b_off;
     c += c_off;
     /* op(A)[i, p] = a[arow[r] + p * astep] */
     const int astep = trans_a ? lda : 1;
-    int arow[SG_TM];
-    _Pragma("unroll")
-    for (int r = 0; r < SG_TM; r++)
+    int arow[SG_MAXTM];
+    SG_ROWS(r)
         arow[r] = trans_a ? min(i0 + r, m - 1) : min(i0 + r, m - 1) * lda;
-    sgv lo[SG_TM], hi[SG_TM];
-    _Pragma("unroll")
-    for (int r = 0; r < SG_TM; r++)
-        lo[r] = hi[r] = (sgv)(0.0f);
-    /* B's rows are read as two vectors from column jl: the tile's own j0, or for the last tile (and the
-     * work-items past n) the last SG_TN columns, so that no load leaves the matrix and the loop has no branch.
-     * Gathering is for B transposed or narrower than a tile; the choice is the same for every work-item. */
-    const int gather = trans_b || n < SG_TN;
-    const int jl = gather ? j0 : min(j0, n - SG_TN);
+    sgv acc[SG_MAXTM][SG_MAXNV];
+    SG_ROWS(r)
+        SG_VECS(v)
+            acc[r][v] = (sgv)(0.0f);
+    /* B's rows are read as vectors from column jl: the tile's own j0, or for the last tile (and the work-items
+     * past n) the last tn columns, so that no load leaves the matrix and the loop has no branch. Gathering is
+     * for B transposed or narrower than a tile; the choice is the same for every work-item. */
+    const int gather = trans_b || n < tn;
+    const int jl = gather ? j0 : min(j0, n - tn);
     for (int p0 = 0; p0 < k; p0 += SG_KB) {
         int p1 = min(p0 + SG_KB, k);
         /* The block's sums in variables that do not live across the barrier: PoCL keeps those that do in
          * memory, and the inner loop loaded and stored them on every step. */
-        sgv blo[SG_TM], bhi[SG_TM];
-        _Pragma("unroll")
-        for (int r = 0; r < SG_TM; r++) {
-            blo[r] = lo[r];
-            bhi[r] = hi[r];
-        }
+        sgv bacc[SG_MAXTM][SG_MAXNV];
+        SG_ROWS(r)
+            SG_VECS(v)
+                bacc[r][v] = acc[r][v];
         if (!gather) {
             __global const float *bp = b + p0 * ldb + jl;
             for (int p = p0; p < p1; p++, bp += ldb) {
-                sgv bl = sg_vload(0, bp), bh = sg_vload(0, bp + SG_VW);
-                _Pragma("unroll")
-                for (int r = 0; r < SG_TM; r++) {
+                sgv bv[SG_MAXNV];
+                SG_VECS(v)
+                    bv[v] = sg_vload(0, bp + v * SG_VW);
+                SG_ROWS(r) {
                     float av = a[arow[r] + p * astep];
-                    blo[r] += av * bl;
-                    bhi[r] += av * bh;
+                    SG_VECS(v)
+                        bacc[r][v] += av * bv[v];
                 }
             }
         } else {
             for (int p = p0; p < p1; p++) {
-                sgv bl, bh;
-                sg_brow(b, ldb, trans_b, p, j0, n, &bl, &bh);
-                _Pragma("unroll")
-                for (int r = 0; r < SG_TM; r++) {
+                sgv bv[SG_MAXNV];
+                sg_brow(b, ldb, trans_b, p, j0, n, bv, nv);
+                SG_ROWS(r) {
                     float av = a[arow[r] + p * astep];
-                    blo[r] += av * bl;
-                    bhi[r] += av * bh;
+                    SG_VECS(v)
+                        bacc[r][v] += av * bv[v];
                 }
             }
         }
-        _Pragma("unroll")
-        for (int r = 0; r < SG_TM; r++) {
-            lo[r] = blo[r];
-            hi[r] = bhi[r];
-        }
+        SG_ROWS(r)
+            SG_VECS(v)
+                acc[r][v] = bacc[r][v];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (j0 >= n)
         return;
-    for (int r = 0; r < SG_TM && i0 + r < m; r++)
-        sg_store_row(c + (i0 + r) * ldc, j0, jl, n, lo[r], hi[r], alpha, beta);
+    SG_ROWS(r)
+        if (i0 + r < m)
+            sg_store_row(c + (i0 + r) * ldc, j0, jl, n, acc[r], nv, alpha, beta);
 }
 
+/* 5 rows, not SG_TM's 6: in one process, alternating kernels, 10 accumulators ran fc6's backward data (m32
+ * n9216 k4096) at 76 GFLOP per processor-second against 57 for 6 rows (whose last tile at m = 32 is also two
+ * thirds empty), 66 for 4 x 2, 56 for 4 x 3 (15 of AVX2's 16 registers, and spills), 59 for 8 x 1. Alternating
+ * whole processes against the build with 6 rows the two were within the noise of the shared machine (60-79 each
+ * at m32, 64-83 at 2048^3), so take it as no worse. sgemm_tn_small measured 6 rows ahead (76 against 66). */
 __kernel void sgemm_nn(SG_ARGS)
 {
-    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 0, 0);
+    sg_outer(SG_PASS, 0, 0, SG_NN_TM, 2);
+}
+
+
+/* op(A) transposed, B not, n >= nv * SG_VW and m >= tm, no barrier: for a short k (the weight gradient's k is the
+ * batch), where there is no block of B to share. Work-item (x, y) owns columns x*tn.. and the rt row tiles from
+ * y*rt*tm, one after another: B's k x tn panel stays in the cache between them, and a work-group covers rt times
+ * more of C (PoCL's cost per work-group counted at fc6's 24 thousand groups). Rows past m load and add the last
+ * tile's rows (ib), like the columns (jl), so op(A)'s row p is read at constant offsets from one pointer. */
+static inline void sg_outer_t(SG_ARGS, const int tm, const int nv, int rt)
+{
+    const int tn = nv * SG_VW;
+    const int j0 = get_global_id(0) * tn;
+    if (j0 >= n)
+        return;
+    a += a_off;
+    b += b_off;
+    c += c_off;
+    const int jl = min(j0, n - tn);
+    for (int t = 0; t < rt; t++) {
+        const int i0 = (get_global_id(1) * rt + t) * tm;
+        if (i0 >= m)
+            return;
+        const int ib = min(i0, m - tm);
+        sgv acc[SG_MAXTM][SG_MAXNV];
+        SG_ROWS(r)
+            SG_VECS(v)
+                acc[r][v] = (sgv)(0.0f);
+        __global const float *ap = a + ib, *bp = b + jl;
+        for (int p = 0; p < k; p++, ap += lda, bp += ldb) {
+            sgv bv[SG_MAXNV];
+            SG_VECS(v)
+                bv[v] = sg_vload(0, bp + v * SG_VW);
+            SG_ROWS(r) {
+                float av = ap[r];
+                SG_VECS(v)
+                    acc[r][v] += av * bv[v];
+            }
+        }
+        SG_ROWS(r)
+            if (ib + r >= i0)
+                sg_store_row(c + (ib + r) * ldc, j0, jl, n, acc[r], nv, alpha, beta);
+    }
+}
+
+__kernel void sgemm_tn_small(SG_ARGS, int rt)
+{
+    sg_outer_t(SG_PASS, SG_TM, 2, rt);
 }
 
 __kernel void sgemm_tn(SG_ARGS)
 {
-    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 0);
+    sg_outer(SG_PASS, 1, 0, SG_TM, 2);
 }
 
 /* Both transposed: B's row gathered with stride ldb. Correct and slow; the engine has no such product. */
 __kernel void sgemm_tt(SG_ARGS)
 {
-    sg_outer(a, a_off, lda, b, b_off, ldb, c, c_off, ldc, m, n, k, alpha, beta, 1, 1);
+    sg_outer(SG_PASS, 1, 1, SG_TM, 2);
 }
 
 /* A (m, k) times B^T with B (n, k): work-item (x, y) owns rows x*SG_DM.. and columns y*SG_DN.. of C. */

@@ -13,32 +13,34 @@ static void device_matches_reference(void **state)
     test_op_cases("sgemm"); /* every transposition, tails of every tile, padded rows, alpha, beta, sentinels */
 }
 
-/* Two runs of each kernel on the same inputs give the same bits: every sum runs in a fixed order. */
+/* Two runs of each kernel on the same inputs give the same bits: every sum runs in a fixed order. K 203 takes
+ * the k-blocked kernels, K 20 sgemm_tn_small for TN. */
 static void runs_are_bit_identical(void **state)
 {
     (void)state;
     TEST_NEED_DEVICE();
     struct acl_ctx *c = test_ctx();
-    enum { M = 37, N = 70, K = 203 };
-    float *host = malloc(3 * (size_t)M * K * sizeof *host), *out = malloc(2 * (size_t)M * N * sizeof *out);
+    enum { M = 37, N = 70, KMAX = 203 };
+    float *host = malloc(3 * (size_t)M * KMAX * sizeof *host), *out = malloc(2 * (size_t)M * N * sizeof *out);
     assert_non_null(host);
     assert_non_null(out);
     uint64_t seed = 77;
-    acl_rand_fill(&seed, host, 3 * (size_t)M * K, -1, 1);
+    acl_rand_fill(&seed, host, 3 * (size_t)M * KMAX, -1, 1);
     cl_mem m[3] = {NULL};
-    assert_int_equal(acl_check_input(c, host, (size_t)M * K, &m[0]), ACL_OK);
-    assert_int_equal(acl_check_input(c, host + (size_t)M * K, (size_t)K * N, &m[1]), ACL_OK);
+    assert_int_equal(acl_check_input(c, host, (size_t)M * KMAX, &m[0]), ACL_OK);
+    assert_int_equal(acl_check_input(c, host + (size_t)M * KMAX, (size_t)KMAX * N, &m[1]), ACL_OK);
     assert_int_equal(acl_check_output(c, (size_t)M * N, &m[2]), ACL_OK);
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++) {
-            struct acl_gemm g = {ta, tb, M, N, K, ta ? M : K, tb ? K : N, N, 1.0f, 0.0f};
-            for (int run = 0; run < 2; run++) {
-                assert_int_equal(acl_sgemm(c, &g, (struct acl_view){m[0], 0}, (struct acl_view){m[1], 0},
-                                           (struct acl_view){m[2], 0}, NULL), ACL_OK);
-                assert_int_equal(acl_read(c, m[2], 0, (size_t)M * N * sizeof *out, out + run * M * N), ACL_OK);
-            }
-            assert_memory_equal(out, out + M * N, (size_t)M * N * sizeof *out);
+    for (int v = 0; v < 8; v++) { /* every transposition, at both K */
+        const int ta = v / 2 % 2, tb = v % 2;
+        const size_t K = v < 4 ? KMAX : 20;
+        struct acl_gemm g = {ta, tb, M, N, K, ta ? M : K, tb ? K : N, N, 1.0f, 0.0f};
+        for (int run = 0; run < 2; run++) {
+            assert_int_equal(acl_sgemm(c, &g, (struct acl_view){m[0], 0}, (struct acl_view){m[1], 0},
+                                       (struct acl_view){m[2], 0}, NULL), ACL_OK);
+            assert_int_equal(acl_read(c, m[2], 0, (size_t)M * N * sizeof *out, out + run * M * N), ACL_OK);
         }
+        assert_memory_equal(out, out + M * N, (size_t)M * N * sizeof *out);
+    }
     acl_release_mems(m, 3);
     free(host);
     free(out);

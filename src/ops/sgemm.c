@@ -11,11 +11,17 @@
 #include "runtime/error.h"
 
 /* The tile sizes of cl/sgemm.cl's defaults (SG_TM, 2 * SG_VW, SG_KB, SG_DM, SG_DN): rows and columns per
- * work-item of the outer-product kernels, their k-block, and the dot-product kernel's tile. Sized for AVX2's 16
+ * work-item of the outer-product kernels (NN_TM rows in sgemm_nn, SG_NN_TM), their k-block, and the dot-product kernel's tile. Sized for AVX2's 16
  * registers of 8 floats: 6 x 16 is 12 accumulators, 2 rows of B and a broadcast; 2 x 5 dot products are 10
  * accumulators and 6 loads. Measured on this 2-core EPYC through PoCL in processor time (the machine is shared):
  * dot tiles 4x3, 3x4, 2x5 and 5x2 were within 25% of each other, 2x5 ahead. */
-enum { TM = 6, TN = 16, KB = 128, DM = 2, DN = 5 };
+enum { TM = 6, NN_TM = 5, TN = 16, KB = 128, DM = 2, DN = 5 };
+
+/* sgemm_tn_small: the longest k it takes, and the row tiles per work-item. At fc6's weight gradient (m4096 n9216
+ * k32, beta 1), against sgemm_tn's 48 GFLOP per processor-second: 59 for one row tile (no barrier, op(A)'s row
+ * read from one pointer), 77 for 8, 87 for 16 and 32, 71 for 64 (each work-item's strip of C spans more pages);
+ * 80 and 85 against 50 and 47 at fc7 and fc8, 101 against 61 at k128. */
+enum { SMALL_K = 128, RT = 16 };
 
 /* ---- choice -------------------------------------------------------------------------------- */
 
@@ -58,8 +64,17 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
                         "floats, which its kernels index in int; use ACL_GEMM=clblast", g->m, g->n, g->k);
     /* NT has both operands contiguous along k: dot products. The rest read B's rows: outer products. */
     const int dot = !g->trans_a && g->trans_b;
-    const char *name = dot ? "sgemm_nt" : !g->trans_a ? "sgemm_nn" : g->trans_b ? "sgemm_tt" : "sgemm_tn";
-    size_t row_tiles = (g->m + (dot ? DM : TM) - 1) / (dot ? DM : TM);
+    /* TN with a short k (the weight gradient, k = batch) and at least one whole tile: no k-blocks to share, each
+     * work-item walks RT row tiles of one column panel (cl/sgemm.cl, sgemm_tn_small). */
+    const int tn_small = g->trans_a && !g->trans_b && g->k <= SMALL_K && g->m >= TM && g->n >= TN;
+    const char *name = dot        ? "sgemm_nt"
+                       : tn_small ? "sgemm_tn_small"
+                       : !g->trans_a ? "sgemm_nn"
+                       : g->trans_b  ? "sgemm_tt"
+                                     : "sgemm_tn";
+    const int nn = !g->trans_a && !g->trans_b;
+    const size_t rows = dot ? DM : tn_small ? TM * RT : nn ? NN_TM : TM;
+    size_t row_tiles = (g->m + rows - 1) / rows;
     size_t col_tiles = (g->n + (dot ? DN : TN) - 1) / (dot ? DN : TN);
     size_t global[2], local[2];
     if (dot) {
@@ -68,19 +83,27 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
         local[0] = row_tiles < 8 ? row_tiles : 8, local[1] = 1;
     } else {
         /* A group is up to 16 column tiles wide, the k-blocks of cl/sgemm.cl take turns among them. With more
-         * than one k-block it is also up to 8 row tiles high, so that a block of B is read from memory once for
-         * all of them (fc6's backward data: 25 GFLOP per processor-second against 11 for one row of tiles).
-         * With one k-block (the weight gradient, k = batch) there is nothing to share and one row of tiles
-         * walks C's rows in order (19 against 8). */
+         * than one k-block it is also several row tiles high, so that a block of B is read from memory once for
+         * all of them (fc6's backward data: 25 GFLOP per processor-second against 11 for one row of tiles):
+         * all of them up to 32 (at batch 128, 26 row tiles: 89 against 62 for 8 at fc6's m128 n9216 k4096, 75
+         * against 53 at fc8's m128 n4096 k1000), else 8 (1024^3: 91 against 81 for 32). With one k-block (the
+         * weight gradient, k = batch) there is nothing to share and one row of tiles walks C's rows in order
+         * (19 against 8). */
         global[0] = col_tiles, global[1] = row_tiles;
-        local[0] = col_tiles < 16 ? col_tiles : 16;
-        local[1] = g->k <= KB ? 1 : row_tiles < 8 ? row_tiles : 8;
+        /* sgemm_nn: 8 column tiles wide measured 2-9% ahead of 16 in one process at m32 n9216 k4096, m128 n9216
+         * k4096 and m128 n4096 k1000, 8% at 1024^3 (within the noise across processes); and it gives fc7's and
+         * fc8's 256 column tiles twice the groups. */
+        const size_t wide = nn ? 8 : 16;
+        local[0] = col_tiles < wide ? col_tiles : wide;
+        local[1] = g->k <= KB ? 1 : row_tiles <= 32 ? row_tiles : 8;
     }
-    return acl_launch(c, name, 2, global, local,
-                      ACL_ARGS(ARG_VIEW(a), ARG_INT(g->lda), ARG_VIEW(b), ARG_INT(g->ldb), ARG_VIEW(cm),
-                               ARG_INT(g->ldc), ARG_INT(g->m), ARG_INT(g->n), ARG_INT(g->k), ARG_FLOAT(g->alpha),
-                               ARG_FLOAT(g->beta)),
-                      ev);
+#define SGEMM_ARGS                                                                                                \
+    ARG_VIEW(a), ARG_INT(g->lda), ARG_VIEW(b), ARG_INT(g->ldb), ARG_VIEW(cm), ARG_INT(g->ldc), ARG_INT(g->m),     \
+        ARG_INT(g->n), ARG_INT(g->k), ARG_FLOAT(g->alpha), ARG_FLOAT(g->beta)
+    if (tn_small)
+        return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS, ARG_INT(RT)), ev);
+    return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS), ev);
+#undef SGEMM_ARGS
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */
@@ -137,18 +160,23 @@ cleanup:
 acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
 {
     static const struct sgemm_case cases[] = {
-        /* every kernel, sizes off every tile (6 x 16, 2 x 5, k by 8), padded rows, alpha and beta */
+        /* every kernel, sizes off every tile (6 x 16, 5 x 16, 2 x 5, k by 8), padded rows, alpha and beta */
         {0, 0, 1, 1, 1, 0, 1, 0},        {0, 0, 13, 37, 19, 0, 1, 0},     {0, 0, 9, 70, 33, 3, 0.5f, 0.25f},
         {1, 0, 11, 45, 7, 2, 1, 1},      {0, 1, 7, 6, 37, 1, 1, 0},       {0, 1, 5, 9, 16, 0, -2, 0.5f},
         {1, 1, 10, 33, 5, 4, 1, 0.5f},   {0, 1, 3, 2, 50, 5, 1.5f, 1},
         {0, 0, 7, 20, 150, 1, 1, 0.5f}, /* two k-blocks, and barriers, in the outer-product kernels */
+        /* sgemm_tn_small: one whole tile; a last row tile and column tile that overlap the one before (m 7,
+         * n 17); beta 0 and 0.5, padded; k at its limit; and just past it, or too narrow or short, sgemm_tn */
+        {1, 0, 6, 16, 3, 0, 1, 1},       {1, 0, 7, 17, 20, 1, 0.5f, 0.5f}, {1, 0, 23, 50, 128, 0, 1, 0},
+        {1, 0, 23, 50, 129, 2, 1, 1},    {1, 0, 5, 40, 9, 0, 1, 1},        {1, 0, 40, 15, 9, 0, 1, 0},
         /* the tiny cases end here */
         {0, 0, 67, 129, 131, 1, 1, 0},   {1, 0, 130, 97, 32, 0, 1, 1},    {0, 1, 33, 67, 300, 2, 1, 0},
         {0, 1, 32, 1000, 4096, 0, 1, 0}, /* fc8 forward at batch 32 */
         {0, 0, 32, 4096, 1000, 0, 1, 0}, /* fc8 backward data */
         {1, 0, 1000, 4096, 32, 0, 1, 1}, /* fc8 backward weights, accumulating */
+        {1, 0, 200, 1000, 128, 3, 1, 0}, /* more row tiles than one work-item's, k = batch 128, padded */
     };
-    int count = t->tiny ? 9 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 15 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 4000 + (uint64_t)i);
         if (st != ACL_OK)
