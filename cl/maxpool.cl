@@ -111,6 +111,10 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
         /* vector min/max/clamp take vector bounds here: Oclgrind 21.10 runs the (vector, scalar) forms wrongly */
         mp_intv x0 = min(start + MP_LANES, (mp_intv)(ow - 1)) * stride - pad; /* window starts, unclipped */
         mp_intv first_x = max(x0, (mp_intv)0);
+        /* the winner of the last input row scanned by the contiguous path, for the next window holding it */
+        int carry_y = -1;
+        mp_floatv carry_best = 0.0f;
+        mp_intv carry_at = 0;
         for (int oy = 0; oy < oh; oy++) {
             int y0 = oy * stride - pad;
             int y1 = min(y0 + size, h);
@@ -118,18 +122,37 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
             mp_intv best_at = y0 * w + first_x;
             mp_floatv best;
             if (contiguous && (spill <= 0 || y1 < h)) {
-                best = mp_even(p + y0 * w + xs);
                 for (int y = y0; y < y1; y++) {
-                    __global const float *r = p + y * w + xs;
-                    mp_intv at = y * w + x0;
-                    for (int dx = 0; dx < size; dx++) {
-                        mp_floatv val = mp_even(r + dx);
-                        mp_intv take = MP_TAKES(val, best);
-                        best = select(best, val, take);
-                        best_at = select(best_at, at + dx, take);
+                    /* the row's own winner (its first maximum), then the rows in order: the same winner as a
+                     * scan in row-major order, and a row shared with the window above is not scanned again */
+                    mp_floatv row_best = carry_best;
+                    mp_intv row_at = carry_at;
+                    if (y != carry_y) {
+                        __global const float *r = p + y * w + xs;
+                        mp_intv at = y * w + x0;
+                        row_best = mp_even(r);
+                        row_at = at;
+                        for (int dx = 1; dx < size; dx++) {
+                            mp_floatv val = mp_even(r + dx);
+                            mp_intv take = MP_TAKES(val, row_best);
+                            row_best = select(row_best, val, take);
+                            row_at = select(row_at, at + dx, take);
+                        }
                     }
+                    if (y == y0) {
+                        best = row_best;
+                        best_at = row_at;
+                    } else {
+                        mp_intv take = MP_TAKES(row_best, best);
+                        best = select(best, row_best, take);
+                        best_at = select(best_at, row_at, take);
+                    }
+                    carry_y = y;
+                    carry_best = row_best;
+                    carry_at = row_at;
                 }
             } else {
+                carry_y = -1;
                 best = MP_GATHER(p, best_at);
                 for (int y = y0; y < y1; y++)
                     for (int dx = 0; dx < size; dx++) {

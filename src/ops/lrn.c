@@ -88,7 +88,7 @@ void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const
 /* Dimension 1 runs over the N*C planes, dimension 0 over runs of pixels within a plane (cl/lrn.cl). The
  * kernels loop when dimension 0 is short of the runs, so RUN only sizes the launch (LRN_VEC's default); a
  * group covers a whole plane where it can, so that few work-items fall off its end. */
-enum { LRN_RUN = 8, LRN_GROUP = 64 };
+enum { LRN_RUN = 8, LRN_GROUP = 64, LRN_BLOCK = 4 /* as cl/lrn.cl */ };
 
 static void launch_size(const struct lrn_shape *s, size_t global[2], size_t local[2])
 {
@@ -133,9 +133,11 @@ acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view
         return st;
     size_t global[2], local[2];
     launch_size(s, global, local);
+    int rows = s->n * ((s->c + LRN_BLOCK - 1) / LRN_BLOCK); /* the backward takes LRN_BLOCK channels a row */
+    global[1] = (size_t)rows;
     return acl_launch(c, "lrn_backward", 2, global, local,
                       ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_VIEW(out), ARG_VIEW(scale),
-                               ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(s->n * s->c), ARG_INT(s->size),
+                               ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(rows), ARG_INT(s->size),
                                ARG_FLOAT(2.0 * s->alpha * s->beta / s->size), ARG_FLOAT(s->beta)),
                       ev);
 }
