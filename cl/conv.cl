@@ -10,7 +10,8 @@
  * contiguous block that multiplies the weight's (K/groups) x (C/groups*KH*KW) block of that group.
  * The direct kernels want channels contiguous: weights re-laid as (groups, KGP/16, C/groups*KH*KW, 16), the 16
  * channels of a work-item contiguous for each tap and its taps one after another (KGP: K/groups rounded up to
- * 16; zero past K/groups); the output gradient as (N*OH*OW, groups*KGP), each pixel's channels contiguous.
+ * 16; zero past K/groups), the taps in the order the forward's loop takes them (its cin argument); the output
+ * gradient as (N*OH*OW, groups*KGP), each pixel's channels contiguous.
  * They read a zero-padded input, so no tap needs a bounds test.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. The launcher keeps every index
  * below INT_MAX, so int arithmetic does not overflow. */
@@ -127,13 +128,15 @@ __kernel void conv_pad(__global float *dst, int dst_off, __global const float *s
 /* wt (groups, kgp/16, rg, 16), zero past kg channels, from the weight w: a block of 16 channels holds its taps
  * one after another, so conv_direct_forward streams its weights sequentially (one tap's 16 channels per 64-byte
  * line). With the taps kgp channels apart instead, every tap's line lay 4*kgp bytes on and the forward ran
- * 20-35% slower at the paper's shapes. wt[g][kk/16][r][kk%16] below is written wt[g][r][kk].
+ * 20-35% slower at the paper's shapes. wt[g][kk/16][r][kk%16] below is written wt[g][r][kk]; r counts the taps
+ * (channel, kernel row, kernel column) with the channel outermost, or innermost when cin (then a tap r of w
+ * sits at (r % khw) * (rg / khw) + r / khw), in conv_direct_forward's loop order.
  * Forward (flip 0): w is (groups*kg, rg) with kg = K/groups, rg = C/groups*KH*KW; wt[g][r][kk] = w[g*kg + kk][r].
  * Backward data (flip 1): the channels are the convolution's inputs, kg = C/groups, and the taps run over its
  * outputs, rg = K/groups*KH*KW: wt[g][(ko*kh + i)*kw + j][cc] = w[g*K/groups + ko][cc][kh-1-i][kw-1-j], so the
  * forward pass over the padded output gradient with wt is the input gradient. Global (kgp, rg, groups). */
 __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global const float *w, int w_off, int kg,
-                                   int rg, int kgp, int groups, int flip, int kh, int kw)
+                                   int rg, int kgp, int groups, int flip, int kh, int kw, int cin)
 {
     int kk = get_global_id(0), r = get_global_id(1), g = get_global_id(2);
     if (kk >= kgp || r >= rg || g >= groups)
@@ -148,7 +151,8 @@ __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global cons
             v = w[w_off + (g * kg + kk) * rg + r];
         }
     }
-    wt[wt_off + ((g * (kgp / 16) + kk / 16) * rg + r) * 16 + kk % 16] = v;
+    int khw = kh * kw, rd = cin ? (r % khw) * (rg / khw) + r / khw : r;
+    wt[wt_off + ((g * (kgp / 16) + kk / 16) * rg + rd) * 16 + kk % 16] = v;
 }
 
 /* dyt (nimg*npix, groups*kgp) from dy (nimg, k, npix): each pixel's channels contiguous, zero past K/groups in
@@ -180,7 +184,8 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
 
 /* The forward's sum over its group's input channels and kernel rows and KW taps each: per tap two weight
  * vectors against CONV_PX input values. A macro so that each common kernel width gets its own copy of the loop
- * nest, with the tap loop's count known (the accumulators stay in registers across the nest). */
+ * nest, with the tap loop's count known (the accumulators stay in registers across the nest). Unrolling the
+ * tap loop as well spills (half the speed). */
 #define CONV_FORWARD_TAPS(KW)                                                                                      \
     for (int ci = 0; ci < cg; ci++, xrow += (hp - kh) * wp)                                                        \
         for (int i = 0; i < kh; i++, xrow += wp)                                                                   \
@@ -199,12 +204,13 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
  * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
  * times CONV_PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and
  * images and only the very last one has idle lanes. Per tap: two vector loads of weights, CONV_PX scalar
- * loads of input, 2*CONV_PX vector multiply-adds; kernels 3 and 5 wide get their own fully unrolled row loop.
+ * loads of input, 2*CONV_PX vector multiply-adds. The taps in wt's order: (channel, row, column), with the
+ * kernel widths 3 and 5 a copy each, or with cin (channels innermost) (row, column, channel).
  * Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
 __kernel void conv_direct_forward(__global float *out, int out_off, __global const float *xp, int xp_off,
                                   __global const float *wt, int wt_off, __global const float *bias, int bias_off,
                                   int has_bias, int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride,
-                                  int groups, int oh, int ow, int kgp)
+                                  int groups, int oh, int ow, int kgp, int cin)
 {
     int tile = get_global_id(0), zb = get_global_id(1);
     int kg = k / groups, cg = c / groups, kblocks = kgp / 16, npix = oh * ow, total = nimg * npix;
@@ -232,7 +238,26 @@ __kernel void conv_direct_forward(__global float *out, int out_off, __global con
         a0[t] = a1[t] = (float8)(0.0f);
     __global const float *wr = wt + wt_off + (g * kblocks + kb) * cg * kh * kw * 16; /* this block's taps */
     __global const float *xrow = xp + xp_off;
-    if (kw == 3) {
+    if (cin) {
+        /* Channels innermost: one pointer step of hp*wp per tap and no row bookkeeping inside the sum, which
+         * with 3 taps a row cost more than the input's longer reach between reuses (conv2-5 ran 10-40% faster;
+         * conv1's 3 channels ran 15% slower, so the launcher sets cin by the channel count). */
+        int hpwp = hp * wp;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) {
+                __global const float *xc = xrow + i * wp + j;
+                for (int ci = 0; ci < cg; ci++, xc += hpwp) {
+                    float8 w0 = vload8(0, wr), w1 = vload8(1, wr);
+                    wr += 16;
+                    __attribute__((opencl_unroll_hint))
+                    for (int t = 0; t < CONV_PX; t++) {
+                        float xv = xc[base[t]];
+                        a0[t] += w0 * xv;
+                        a1[t] += w1 * xv;
+                    }
+                }
+            }
+    } else if (kw == 3) {
         CONV_FORWARD_TAPS(3)
     } else if (kw == 5) {
         CONV_FORWARD_TAPS(5)

@@ -327,14 +327,23 @@ static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view sr
                       NULL);
 }
 
-/* wt (groups, rg, kgp) from the weight; flip: the backward-data layout (see conv_weight_relayout). */
+/* Whether conv_direct_forward sums with the input channels innermost (its cin argument), given the channels per
+ * group it sums over; conv_weight_relayout orders the taps to match. */
+static int channels_inner(int cg)
+{
+    return cg >= CONV_CIN_MIN;
+}
+
+/* wt (groups, kgp/16, rg, 16) from the weight; flip: the backward-data layout (see conv_weight_relayout). */
 static acl_status relayout_weight(struct acl_ctx *c, struct acl_view wt, struct acl_view weight, int kg, int rg,
                                   int groups, int flip, const struct conv_shape *s)
 {
+    int khw = s->kh * s->kw;
     size_t global[3] = {(size_t)conv_round_kb(kg), (size_t)rg, (size_t)groups};
     return acl_launch(c, "conv_weight_relayout", 3, global, NULL,
                       ACL_ARGS(ARG_VIEW(wt), ARG_VIEW(weight), ARG_INT(kg), ARG_INT(rg), ARG_INT(conv_round_kb(kg)),
-                               ARG_INT(groups), ARG_INT(flip), ARG_INT(s->kh), ARG_INT(s->kw)),
+                               ARG_INT(groups), ARG_INT(flip), ARG_INT(s->kh), ARG_INT(s->kw),
+                               ARG_INT(channels_inner(rg / khw))),
                       NULL);
 }
 
@@ -356,7 +365,7 @@ static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct 
                       ACL_ARGS(ARG_VIEW(out), ARG_VIEW(xp), ARG_VIEW(wt), ARG_VIEW(b), ARG_INT(bias.buf != NULL),
                                ARG_INT(d->nb), ARG_INT(d->c), ARG_INT(d->hp), ARG_INT(d->wp), ARG_INT(d->k),
                                ARG_INT(s->kh), ARG_INT(s->kw), ARG_INT(d->stride), ARG_INT(s->groups), ARG_INT(d->oh),
-                               ARG_INT(d->ow), ARG_INT(kgp)),
+                               ARG_INT(d->ow), ARG_INT(kgp), ARG_INT(channels_inner(d->c / s->groups))),
                       NULL);
 }
 
