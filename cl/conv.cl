@@ -155,9 +155,12 @@ __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global cons
     wt[wt_off + ((g * (kgp / 16) + kk / 16) * rg + rd) * 16 + kk % 16] = v;
 }
 
-/* dyt (nimg*npix, groups*kgp) from dy (nimg, k, npix): each pixel's channels contiguous, zero past K/groups in
- * each group. Each work-item moves a block of 8 channels x 8 pixels: eight loads of 8 pixels, a transpose in
- * registers, eight stores of 8 channels (element by element where the block reaches past kg or npix).
+/* dyt (groups, kgp/16, nimg*npix, 16) from dy (nimg, k, npix): each pixel's channels of a 16-channel block
+ * contiguous, zero past K/groups in each group, and the pixels of a block one after another, so that a
+ * work-item of conv_direct_backward_weights streams its block sequentially (one pixel per 64-byte line; with
+ * the pixels groups*kgp channels apart, each pixel's line lay 4*groups*kgp bytes on). Each work-item moves a
+ * block of 8 channels x 8 pixels: eight loads of 8 pixels, a transpose in registers, eight stores of 8
+ * channels, 16 floats apart (element by element where the block reaches past kg or npix).
  * Global (ceil(npix/8), groups*kgp/8, nimg). */
 __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const float *dy, int dy_off, int nimg,
                                 int k, int npix, int groups, int kgp)
@@ -165,21 +168,21 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
     int p0 = get_global_id(0) * 8, zb = get_global_id(1), n = get_global_id(2), kblocks = kgp / 8;
     if (p0 >= npix || zb >= groups * kblocks || n >= nimg)
         return;
-    int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8, kp = groups * kgp;
+    int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8;
     __global const float *src = dy + dy_off + (n * k + g * kg + k0) * npix + p0;
-    __global float *dst = dyt + dyt_off + (n * npix + p0) * kp + g * kgp + k0;
+    __global float *dst = dyt + dyt_off + ((g * (kgp / 16) + k0 / 16) * nimg * npix + n * npix + p0) * 16 + k0 % 16;
     if (p0 + 8 <= npix && k0 + 8 <= kg) {
         float blk[8][8];
         for (int u = 0; u < 8; u++)
             vstore8(vload8(0, src + u * npix), 0, blk[u]);
         for (int t = 0; t < 8; t++)
             for (int u = 0; u < 8; u++)
-                dst[t * kp + u] = blk[u][t];
+                dst[t * 16 + u] = blk[u][t];
         return;
     }
     for (int t = 0; t < 8 && p0 + t < npix; t++)
         for (int u = 0; u < 8; u++)
-            dst[t * kp + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
+            dst[t * 16 + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
 }
 
 /* The forward's sum over its group's input channels and kernel rows and KW taps each: per tap two weight
@@ -280,11 +283,11 @@ __kernel void conv_direct_forward(__global float *out, int out_off, __global con
 }
 
 /* part (slices, groups, rg + 1, kgp): slice sl's share of the weight gradient, summed over its range of the
- * (image, oy) rows: dW[g][kk][r] = sum of dyt[pixel][g*kgp + kk] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
- * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dyt. dyt from
- * conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8) times CONV_RB taps; the
- * work-items of a work-group share a slice, so its rows stay in cache while they run one after another; the
- * first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
+ * (image, oy) rows: dW[g][kk][r] = sum of dy[image][g*kg + kk][oy][ox] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
+ * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dy. dyt (groups, kgp/16,
+ * nimg*oh*ow, 16), dy from conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8)
+ * times CONV_RB taps; the work-items of a work-group share a slice, so its rows stay in cache while they run one
+ * after another; the first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
  * groups*kgp/16). */
 __kernel void conv_direct_backward_weights(__global float *part, int part_off, __global const float *dyt,
                                            int dyt_off, __global const float *xp, int xp_off, int nimg, int c,
@@ -292,10 +295,11 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
                                            int kgp, int slices)
 {
     int rt = get_global_id(0), sl = get_global_id(1), zb = get_global_id(2);
-    int cg = c / groups, khw = kh * kw, rg = cg * khw, kblocks = kgp / 16, kp = groups * kgp;
+    int cg = c / groups, khw = kh * kw, rg = cg * khw, kblocks = kgp / 16;
     if (rt * CONV_RB >= rg || sl >= slices || zb >= groups * kblocks)
         return;
     int g = zb / kblocks, kb = zb - g * kblocks;
+    __global const float *dblk = dyt + dyt_off + zb * nimg * oh * ow * 16; /* zb = g*kblocks + kb: its pixels */
     int roff[CONV_RB];
     __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_RB; t++) { /* past rg: the last tap again, computed and not stored */
@@ -309,11 +313,11 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
     int rows = nimg * oh, per = (rows + slices - 1) / slices, row0 = min(rows, sl * per), row1 = min(rows, row0 + per);
     for (int row = row0; row < row1; row++) {
         int n = row / oh, oy = row - n * oh;
-        __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16; /* pixel n*oh*ow + oy*ow */
+        __global const float *d = dblk + row * ow * 16; /* pixel n*oh*ow + oy*ow */
         __global const float *xr = xp + xp_off + (n * c * hp + oy * stride) * wp;
         for (int ox = 0; ox < ow; ox++) {
             float8 d0 = vload8(0, d), d1 = vload8(1, d);
-            d += kp;
+            d += 16;
             __attribute__((opencl_unroll_hint))
             for (int t = 0; t < CONV_RB; t++) {
                 float xv = xr[roff[t] + ox * stride];
@@ -330,8 +334,8 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
     if (rt == 0) {
         float8 b0 = (float8)(0.0f), b1 = (float8)(0.0f);
         for (int row = row0; row < row1; row++) {
-            __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16;
-            for (int ox = 0; ox < ow; ox++, d += kp) {
+            __global const float *d = dblk + row * ow * 16;
+            for (int ox = 0; ox < ow; ox++, d += 16) {
                 b0 += vload8(0, d);
                 b1 += vload8(1, d);
             }

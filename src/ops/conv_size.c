@@ -46,7 +46,7 @@ struct ws_need conv_ws_need(enum conv_pass pass, enum conv_algo algo, const stru
     if (pass == PASS_DATA) /* flipped weights (groups, cgp/16, kg*khw, 16); the output gradient padded by kh-1-pad */
         return (struct ws_need){g * kg * khw * conv_round_kb((int)cg),
                                 (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
-    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
+    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (groups, kgp/16, npix, 16) */
     size_t kp = g * conv_round_kb((int)kg);
     return (struct ws_need){(size_t)conv_weight_slices(s) * g * (cg * khw + 1) * (kp / g),
                             (s->pad ? padded : 0) + npix * kp};
