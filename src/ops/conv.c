@@ -445,8 +445,8 @@ static acl_status weights_by_direct(struct acl_ctx *c, struct acl_view dweight, 
         size_t rglobal[2] = {(size_t)rg + 1, (size_t)s->k};
         ACL_TRY(acl_launch(c, "conv_weights_reduce", 2, rglobal, NULL,
                            ACL_ARGS(ARG_VIEW(dweight), ARG_VIEW(dbias.buf ? dbias : dweight),
-                                    ARG_INT(dbias.buf != NULL), ARG_VIEW(ws), ARG_INT(s->k), ARG_INT(rg), ARG_INT(s->groups), ARG_INT(kgp),
-                                    ARG_INT(slices)),
+                                    ARG_INT(dbias.buf != NULL), ARG_VIEW(ws), ARG_INT(s->k), ARG_INT(rg),
+                                    ARG_INT(s->groups), ARG_INT(kgp), ARG_INT(slices)),
                            NULL));
     }
 cleanup:
@@ -471,8 +471,12 @@ cleanup:
  * of float8 accumulators stay in 12 of AVX2's 16 vector registers, with 2 vector and 6 scalar loads per 12
  * multiply-adds. The previous direct forward (16 x 8 scalar accumulators) ran at 14-21 GFLOP/s. mini's conv1
  * backward data (one input channel, so 1 of 16 lanes busy) is the weakest case and still ahead; the model
- * never runs it (a first layer needs no input gradient). No GPU was measured: a per-device tuning table should
- * own these choices and the blocking. AUTO falls back to im2col only where the workspace is too small. */
+ * never runs it (a first layer needs no input gradient). The direct figures predate the blocked weight and output
+ * gradient layouts and the channel-innermost forward (cl/conv.cl): measured alternately against the old kernels
+ * in one process (CPU time, the machine shared), at the paper's and torchvision's shapes the forward now runs
+ * 1.3-1.8x as fast, backward data 1.1-1.7x (1.6-1.7x at 3x3), backward weights 1.15-1.25x. No GPU was measured: a
+ * per-device tuning table should own these choices and the blocking. AUTO falls back to im2col only where the
+ * workspace is too small. */
 enum conv_algo conv_pick_forward_algo(const struct conv_shape *s, size_t ws_floats)
 {
     if (fits(PASS_FORWARD, CONV_ALGO_DIRECT, s, ws_floats) || !fits(PASS_FORWARD, CONV_ALGO_IM2COL, s, ws_floats))
