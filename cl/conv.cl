@@ -151,8 +151,14 @@ __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global cons
             v = w[w_off + (g * kg + kk) * rg + r];
         }
     }
-    int khw = kh * kw, rd = cin ? (r % khw) * (rg / khw) + r / khw : r;
-    wt[wt_off + ((g * (kgp / 16) + kk / 16) * rg + rd) * 16 + kk % 16] = v;
+    /* No % next to a / of the same operands, and shifts for 16: LLVM pairs them with a freeze, which Oclgrind
+     * 21.10's uninitialized-value check cannot run. */
+    int rd = r;
+    if (cin) {
+        int khw = kh * kw, ch = r / khw;
+        rd = (r - ch * khw) * (rg / khw) + ch;
+    }
+    wt[wt_off + ((g * (kgp >> 4) + (kk >> 4)) * rg + rd) * 16 + (kk & 15)] = v;
 }
 
 /* dyt (groups, kgp/16, nimg*npix, 16) from dy (nimg, k, npix): each pixel's channels of a 16-channel block
@@ -170,7 +176,7 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
         return;
     int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8;
     __global const float *src = dy + dy_off + (n * k + g * kg + k0) * npix + p0;
-    __global float *dst = dyt + dyt_off + ((g * (kgp / 16) + k0 / 16) * nimg * npix + n * npix + p0) * 16 + k0 % 16;
+    __global float *dst = dyt + dyt_off + ((g * (kgp >> 4) + (k0 >> 4)) * nimg * npix + n * npix + p0) * 16 + (k0 & 15);
     if (p0 + 8 <= npix && k0 + 8 <= kg) {
         float blk[8][8];
         for (int u = 0; u < 8; u++)
