@@ -8,9 +8,11 @@
  * Layouts: NCHW tensors; weight (K, C/groups, KH, KW). A column matrix holds per image the rows
  * r = (c*KH + i)*KW + j (C*KH*KW of them) and the columns p = oy*OW + ox (OH*OW), so group g's rows are one
  * contiguous block that multiplies the weight's (K/groups) x (C/groups*KH*KW) block of that group.
- * The direct kernels want channels contiguous: weights re-laid as (groups, C/groups*KH*KW, KGP), the KGP
- * (K/groups rounded up to 16) channels of a group contiguous for each tap, zero past K/groups; the output
- * gradient as (N*OH*OW, groups*KGP) likewise. They read a zero-padded input, so no tap needs a bounds test.
+ * The direct kernels want channels contiguous: weights re-laid as (groups, KGP/16, C/groups*KH*KW, 16), the 16
+ * channels of a work-item contiguous for each tap and its taps one after another (KGP: K/groups rounded up to
+ * 16; zero past K/groups), the taps in the order the forward's loop takes them (its cin argument); the output
+ * gradient as (N*OH*OW, groups*KGP), each pixel's channels contiguous.
+ * They read a zero-padded input, so no tap needs a bounds test.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. The launcher keeps every index
  * below INT_MAX, so int arithmetic does not overflow. */
 
@@ -123,13 +125,18 @@ __kernel void conv_pad(__global float *dst, int dst_off, __global const float *s
         d[x] = 0.0f;
 }
 
-/* wt (groups, rg, kgp), each tap's kg channels contiguous and zero up to kgp, from the weight w.
+/* wt (groups, kgp/16, rg, 16), zero past kg channels, from the weight w: a block of 16 channels holds its taps
+ * one after another, so conv_direct_forward streams its weights sequentially (one tap's 16 channels per 64-byte
+ * line). With the taps kgp channels apart instead, every tap's line lay 4*kgp bytes on and the forward ran
+ * 20-35% slower at the paper's shapes. wt[g][kk/16][r][kk%16] below is written wt[g][r][kk]; r counts the taps
+ * (channel, kernel row, kernel column) with the channel outermost, or innermost when cin (then a tap r of w
+ * sits at (r % khw) * (rg / khw) + r / khw), in conv_direct_forward's loop order.
  * Forward (flip 0): w is (groups*kg, rg) with kg = K/groups, rg = C/groups*KH*KW; wt[g][r][kk] = w[g*kg + kk][r].
  * Backward data (flip 1): the channels are the convolution's inputs, kg = C/groups, and the taps run over its
  * outputs, rg = K/groups*KH*KW: wt[g][(ko*kh + i)*kw + j][cc] = w[g*K/groups + ko][cc][kh-1-i][kw-1-j], so the
  * forward pass over the padded output gradient with wt is the input gradient. Global (kgp, rg, groups). */
 __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global const float *w, int w_off, int kg,
-                                   int rg, int kgp, int groups, int flip, int kh, int kw)
+                                   int rg, int kgp, int groups, int flip, int kh, int kw, int cin)
 {
     int kk = get_global_id(0), r = get_global_id(1), g = get_global_id(2);
     if (kk >= kgp || r >= rg || g >= groups)
@@ -144,12 +151,22 @@ __kernel void conv_weight_relayout(__global float *wt, int wt_off, __global cons
             v = w[w_off + (g * kg + kk) * rg + r];
         }
     }
-    wt[wt_off + (g * rg + r) * kgp + kk] = v;
+    /* No % next to a / of the same operands, and shifts for 16: LLVM pairs them with a freeze, which Oclgrind
+     * 21.10's uninitialized-value check cannot run. */
+    int rd = r;
+    if (cin) {
+        int khw = kh * kw, ch = r / khw;
+        rd = (r - ch * khw) * (rg / khw) + ch;
+    }
+    wt[wt_off + ((g * (kgp >> 4) + (kk >> 4)) * rg + rd) * 16 + (kk & 15)] = v;
 }
 
-/* dyt (nimg*npix, groups*kgp) from dy (nimg, k, npix): each pixel's channels contiguous, zero past K/groups in
- * each group. Each work-item moves a block of 8 channels x 8 pixels: eight loads of 8 pixels, a transpose in
- * registers, eight stores of 8 channels (element by element where the block reaches past kg or npix).
+/* dyt (groups, kgp/16, nimg*npix, 16) from dy (nimg, k, npix): each pixel's channels of a 16-channel block
+ * contiguous, zero past K/groups in each group, and the pixels of a block one after another, so that a
+ * work-item of conv_direct_backward_weights streams its block sequentially (one pixel per 64-byte line; with
+ * the pixels groups*kgp channels apart, each pixel's line lay 4*groups*kgp bytes on). Each work-item moves a
+ * block of 8 channels x 8 pixels: eight loads of 8 pixels, a transpose in registers, eight stores of 8
+ * channels, 16 floats apart (element by element where the block reaches past kg or npix).
  * Global (ceil(npix/8), groups*kgp/8, nimg). */
 __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const float *dy, int dy_off, int nimg,
                                 int k, int npix, int groups, int kgp)
@@ -157,32 +174,33 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
     int p0 = get_global_id(0) * 8, zb = get_global_id(1), n = get_global_id(2), kblocks = kgp / 8;
     if (p0 >= npix || zb >= groups * kblocks || n >= nimg)
         return;
-    int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8, kp = groups * kgp;
+    int kg = k / groups, g = zb / kblocks, k0 = (zb - g * kblocks) * 8;
     __global const float *src = dy + dy_off + (n * k + g * kg + k0) * npix + p0;
-    __global float *dst = dyt + dyt_off + (n * npix + p0) * kp + g * kgp + k0;
+    __global float *dst = dyt + dyt_off + ((g * (kgp >> 4) + (k0 >> 4)) * nimg * npix + n * npix + p0) * 16 + (k0 & 15);
     if (p0 + 8 <= npix && k0 + 8 <= kg) {
         float blk[8][8];
         for (int u = 0; u < 8; u++)
             vstore8(vload8(0, src + u * npix), 0, blk[u]);
         for (int t = 0; t < 8; t++)
             for (int u = 0; u < 8; u++)
-                dst[t * kp + u] = blk[u][t];
+                dst[t * 16 + u] = blk[u][t];
         return;
     }
     for (int t = 0; t < 8 && p0 + t < npix; t++)
         for (int u = 0; u < 8; u++)
-            dst[t * kp + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
+            dst[t * 16 + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
 }
 
 /* The forward's sum over its group's input channels and kernel rows and KW taps each: per tap two weight
  * vectors against CONV_PX input values. A macro so that each common kernel width gets its own copy of the loop
- * nest, with the tap loop's count known (the accumulators stay in registers across the nest). */
+ * nest, with the tap loop's count known (the accumulators stay in registers across the nest). Unrolling the
+ * tap loop as well spills (half the speed). */
 #define CONV_FORWARD_TAPS(KW)                                                                                      \
     for (int ci = 0; ci < cg; ci++, xrow += (hp - kh) * wp)                                                        \
         for (int i = 0; i < kh; i++, xrow += wp)                                                                   \
             for (int j = 0; j < (KW); j++) {                                                                       \
                 float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
-                wr += kgp;                                                                                         \
+                wr += 16;                                                                                          \
                 __attribute__((opencl_unroll_hint))                                                                \
                 for (int t = 0; t < CONV_PX; t++) {                                                                \
                     float xv = xrow[base[t] + j];                                                                  \
@@ -191,16 +209,17 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
                 }                                                                                                  \
             }
 
-/* out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, cg*kh*kw, kgp, from
- * conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
+/* out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, kgp/16, cg*kh*kw, 16,
+ * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
  * times CONV_PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and
  * images and only the very last one has idle lanes. Per tap: two vector loads of weights, CONV_PX scalar
- * loads of input, 2*CONV_PX vector multiply-adds; kernels 3 and 5 wide get their own fully unrolled row loop.
+ * loads of input, 2*CONV_PX vector multiply-adds. The taps in wt's order: (channel, row, column), with the
+ * kernel widths 3 and 5 a copy each, or with cin (channels innermost) (row, column, channel).
  * Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
 __kernel void conv_direct_forward(__global float *out, int out_off, __global const float *xp, int xp_off,
                                   __global const float *wt, int wt_off, __global const float *bias, int bias_off,
                                   int has_bias, int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride,
-                                  int groups, int oh, int ow, int kgp)
+                                  int groups, int oh, int ow, int kgp, int cin)
 {
     int tile = get_global_id(0), zb = get_global_id(1);
     int kg = k / groups, cg = c / groups, kblocks = kgp / 16, npix = oh * ow, total = nimg * npix;
@@ -226,9 +245,28 @@ __kernel void conv_direct_forward(__global float *out, int out_off, __global con
     __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_PX; t++)
         a0[t] = a1[t] = (float8)(0.0f);
-    __global const float *wr = wt + wt_off + g * cg * kh * kw * kgp + kb * 16;
+    __global const float *wr = wt + wt_off + (g * kblocks + kb) * cg * kh * kw * 16; /* this block's taps */
     __global const float *xrow = xp + xp_off;
-    if (kw == 3) {
+    if (cin) {
+        /* Channels innermost: one pointer step of hp*wp per tap and no row bookkeeping inside the sum, which
+         * with 3 taps a row cost more than the input's longer reach between reuses (conv2-5 ran 10-40% faster;
+         * conv1's 3 channels ran 15% slower, so the launcher sets cin by the channel count). */
+        int hpwp = hp * wp;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) {
+                __global const float *xc = xrow + i * wp + j;
+                for (int ci = 0; ci < cg; ci++, xc += hpwp) {
+                    float8 w0 = vload8(0, wr), w1 = vload8(1, wr);
+                    wr += 16;
+                    __attribute__((opencl_unroll_hint))
+                    for (int t = 0; t < CONV_PX; t++) {
+                        float xv = xc[base[t]];
+                        a0[t] += w0 * xv;
+                        a1[t] += w1 * xv;
+                    }
+                }
+            }
+    } else if (kw == 3) {
         CONV_FORWARD_TAPS(3)
     } else if (kw == 5) {
         CONV_FORWARD_TAPS(5)
@@ -251,11 +289,11 @@ __kernel void conv_direct_forward(__global float *out, int out_off, __global con
 }
 
 /* part (slices, groups, rg + 1, kgp): slice sl's share of the weight gradient, summed over its range of the
- * (image, oy) rows: dW[g][kk][r] = sum of dyt[pixel][g*kgp + kk] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
- * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dyt. dyt from
- * conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8) times CONV_RB taps; the
- * work-items of a work-group share a slice, so its rows stay in cache while they run one after another; the
- * first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
+ * (image, oy) rows: dW[g][kk][r] = sum of dy[image][g*kg + kk][oy][ox] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
+ * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dy. dyt (groups, kgp/16,
+ * nimg*oh*ow, 16), dy from conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8)
+ * times CONV_RB taps; the work-items of a work-group share a slice, so its rows stay in cache while they run one
+ * after another; the first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
  * groups*kgp/16). */
 __kernel void conv_direct_backward_weights(__global float *part, int part_off, __global const float *dyt,
                                            int dyt_off, __global const float *xp, int xp_off, int nimg, int c,
@@ -263,10 +301,11 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
                                            int kgp, int slices)
 {
     int rt = get_global_id(0), sl = get_global_id(1), zb = get_global_id(2);
-    int cg = c / groups, khw = kh * kw, rg = cg * khw, kblocks = kgp / 16, kp = groups * kgp;
+    int cg = c / groups, khw = kh * kw, rg = cg * khw, kblocks = kgp / 16;
     if (rt * CONV_RB >= rg || sl >= slices || zb >= groups * kblocks)
         return;
     int g = zb / kblocks, kb = zb - g * kblocks;
+    __global const float *dblk = dyt + dyt_off + zb * nimg * oh * ow * 16; /* zb = g*kblocks + kb: its pixels */
     int roff[CONV_RB];
     __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_RB; t++) { /* past rg: the last tap again, computed and not stored */
@@ -280,11 +319,11 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
     int rows = nimg * oh, per = (rows + slices - 1) / slices, row0 = min(rows, sl * per), row1 = min(rows, row0 + per);
     for (int row = row0; row < row1; row++) {
         int n = row / oh, oy = row - n * oh;
-        __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16; /* pixel n*oh*ow + oy*ow */
+        __global const float *d = dblk + row * ow * 16; /* pixel n*oh*ow + oy*ow */
         __global const float *xr = xp + xp_off + (n * c * hp + oy * stride) * wp;
         for (int ox = 0; ox < ow; ox++) {
             float8 d0 = vload8(0, d), d1 = vload8(1, d);
-            d += kp;
+            d += 16;
             __attribute__((opencl_unroll_hint))
             for (int t = 0; t < CONV_RB; t++) {
                 float xv = xr[roff[t] + ox * stride];
@@ -301,8 +340,8 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
     if (rt == 0) {
         float8 b0 = (float8)(0.0f), b1 = (float8)(0.0f);
         for (int row = row0; row < row1; row++) {
-            __global const float *d = dyt + dyt_off + row * ow * kp + g * kgp + kb * 16;
-            for (int ox = 0; ox < ow; ox++, d += kp) {
+            __global const float *d = dblk + row * ow * 16;
+            for (int ox = 0; ox < ow; ox++, d += 16) {
                 b0 += vload8(0, d);
                 b1 += vload8(1, d);
             }

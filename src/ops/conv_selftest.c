@@ -176,6 +176,10 @@ acl_status conv_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {{2, 10, 7, 9, 14, 3, 3, 2, 2, 2}, 0, 2, 0},    /* pad beyond half the kernel; 7 channels per group */
         {{2, 3, 31, 29, 8, 11, 11, 4, 2, 1}, 1, 0, 0},  /* 11x11 stride 4 pad 2 */
         {{2, 67, 13, 11, 66, 5, 5, 1, 2, 1}, 0, 7, 0},  /* 67 -> 66 channels */
+        /* Either side of CONV_CIN_MIN (16) channels per group, for the forward (C/groups) and the backward data
+         * (K/groups): 17 and 19 sum with the channels innermost, 15 outermost; odd widths, groups 2. */
+        {{2, 34, 9, 11, 38, 3, 3, 1, 1, 2}, 0, 1, 0},
+        {{2, 30, 7, 9, 30, 3, 3, 1, 1, 2}, 1, 0, 0},
         /* AlexNet at batch 1, the paper's (Caffe's) geometry */
         {{1, 3, 227, 227, 96, 11, 11, 4, 0, 1}, 0, 0, 0},
         {{1, 96, 27, 27, 256, 5, 5, 1, 2, 2}, 0, 0, 0},

@@ -41,12 +41,12 @@ struct ws_need conv_ws_need(enum conv_pass pass, enum conv_algo algo, const stru
     size_t padded = (size_t)s->c * (s->h + 2 * (size_t)s->pad) * (s->w + 2 * (size_t)s->pad);
     if (algo != CONV_ALGO_DIRECT)
         return (struct ws_need){0, (size_t)s->c * khw * npix};
-    if (pass == PASS_FORWARD) /* weights (groups, cg*khw, kgp); the padded input unless pad is 0 */
+    if (pass == PASS_FORWARD) /* weights (groups, kgp/16, cg*khw, 16); the padded input unless pad is 0 */
         return (struct ws_need){g * cg * khw * conv_round_kb((int)kg), s->pad ? padded : 0};
-    if (pass == PASS_DATA) /* flipped weights (groups, kg*khw, cgp); the output gradient padded by kh-1-pad */
+    if (pass == PASS_DATA) /* flipped weights (groups, cgp/16, kg*khw, 16); the output gradient padded by kh-1-pad */
         return (struct ws_need){g * kg * khw * conv_round_kb((int)cg),
                                 (size_t)s->k * (s->h + (size_t)s->kh - 1) * (s->w + (size_t)s->kw - 1)};
-    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (npix, groups*kgp) */
+    /* partial sums (slices, groups, cg*khw + 1, kgp); padded input; output gradient (groups, kgp/16, npix, 16) */
     size_t kp = g * conv_round_kb((int)kg);
     return (struct ws_need){(size_t)conv_weight_slices(s) * g * (cg * khw + 1) * (kp / g),
                             (s->pad ? padded : 0) + npix * kp};
