@@ -6,9 +6,9 @@
  * elements per work-item in the dot-product kernel (one vector each).
  *
  * Two shapes of inner loop, because a CPU wants its vectors along a contiguous dimension:
- * - sgemm_nn / sgemm_tn / sgemm_tt (B's rows contiguous, or gathered for tt): every k adds op(A)[i,k] times
- *   the row op(B)[k, j0..j0+2*SG_VW-1] to the tile's accumulators, an outer product; op(A) is read one float at
- *   a time (a broadcast), so either layout of A costs the same.
+ * - sgemm_nn / sgemm_nn_rt / sgemm_tn / sgemm_tn_small / sgemm_tt (B's rows contiguous, or gathered for tt): every
+ *   k adds op(A)[i,k] times the row op(B)[k, j0..j0+2*SG_VW-1] to the tile's accumulators, an outer product;
+ *   op(A) is read one float at a time (a broadcast), so either layout of A costs the same.
  * - sgemm_nt (A's and B's rows both contiguous along k): every element of the tile is a dot product, summed
  *   SG_VW lanes wide and reduced at the end.
  * The loops over a tile's rows and columns are unrolled so that the accumulators live in registers.
@@ -183,6 +183,73 @@ __kernel void sgemm_nn(SG_ARGS)
     sg_outer(SG_PASS, 0, 0, SG_NN_TM, 2);
 }
 
+
+/* The most row tiles one work-item of sgemm_nn_rt owns (src/ops/sgemm.c's NN_RT). */
+#ifndef SG_NN_RT
+#define SG_NN_RT 8
+#endif
+
+/* Neither transposed, n >= nv * SG_VW and m >= tm, for a short m (the backward data product, m = batch): work-item
+ * (x, y) owns columns x*tn.. and the rt row tiles from y*rt*tm. In each k-block it runs its row tiles one after
+ * another over the same SG_KB x tn strip of B, which stays in the L1 cache between them (sgemm_nn reads it once
+ * per row tile, from L2, after the group's other column tiles). The tiles' sums live in memory across the tiles
+ * and the barriers, loaded into registers for each tile's block. Row tiles past m load and add the last tile's
+ * rows (ib), like the columns (jl), and store only rows no earlier tile stored. */
+static inline void sg_outer_rt(SG_ARGS, const int tm, const int nv, int rt)
+{
+    const int tn = nv * SG_VW;
+    const int j0 = get_global_id(0) * tn, t0 = get_global_id(1) * rt;
+    a += a_off;
+    b += b_off;
+    c += c_off;
+    const int jl = min(j0, n - tn);
+    sgv acc[SG_NN_RT][SG_MAXTM][SG_MAXNV];
+    for (int t = 0; t < rt; t++)
+        SG_ROWS(r)
+            SG_VECS(v)
+                acc[t][r][v] = (sgv)(0.0f);
+    for (int p0 = 0; p0 < k; p0 += SG_KB) {
+        const int p1 = min(p0 + SG_KB, k);
+        for (int t = 0; t < rt; t++) {
+            const int ib = min((t0 + t) * tm, m - tm);
+            sgv bacc[SG_MAXTM][SG_MAXNV];
+            SG_ROWS(r)
+                SG_VECS(v)
+                    bacc[r][v] = acc[t][r][v];
+            __global const float *ap = a + ib * lda, *bp = b + p0 * ldb + jl;
+            for (int p = p0; p < p1; p++, bp += ldb) {
+                sgv bv[SG_MAXNV];
+                SG_VECS(v)
+                    bv[v] = sg_vload(0, bp + v * SG_VW);
+                SG_ROWS(r) {
+                    float av = ap[r * lda + p];
+                    SG_VECS(v)
+                        bacc[r][v] += av * bv[v];
+                }
+            }
+            SG_ROWS(r)
+                SG_VECS(v)
+                    acc[t][r][v] = bacc[r][v];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (j0 >= n)
+        return;
+    for (int t = 0; t < rt; t++) {
+        const int i0 = (t0 + t) * tm;
+        if (i0 >= m)
+            return;
+        const int ib = min(i0, m - tm);
+        SG_ROWS(r)
+            if (ib + r >= i0)
+                sg_store_row(c + (ib + r) * ldc, j0, jl, n, acc[t][r], nv, alpha, beta);
+    }
+}
+
+__kernel void sgemm_nn_rt(SG_ARGS, int rt)
+{
+    sg_outer_rt(SG_PASS, SG_NN_TM, 2, rt);
+}
 
 /* op(A) transposed, B not, n >= nv * SG_VW and m >= tm, no barrier: for a short k (the weight gradient's k is the
  * batch), where there is no block of B to share. Work-item (x, y) owns columns x*tn.. and the rt row tiles from

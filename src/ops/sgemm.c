@@ -23,6 +23,11 @@ enum { TM = 6, NN_TM = 5, TN = 16, KB = 128, DM = 2, DN = 5 };
  * 80 and 85 against 50 and 47 at fc7 and fc8, 101 against 61 at k128. */
 enum { SMALL_K = 128, RT = 16 };
 
+/* sgemm_nn_rt (the backward data product, m = batch): the most row tiles per work-item, cl/sgemm.cl's SG_NN_RT.
+ * At batch 32 (7 tiles of 5 rows) one work-item runs all of them over each k-block's strip of B; at 128 (26 tiles)
+ * four work-items of 7, in one group. */
+enum { NN_RT = 8 };
+
 /* ---- choice -------------------------------------------------------------------------------- */
 
 /* The last float a stored matrix of rows x cols with leading dimension ld reaches, from the view's offset, plus
@@ -67,8 +72,10 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
     /* TN with a short k (the weight gradient, k = batch) and at least one whole tile: no k-blocks to share, each
      * work-item walks RT row tiles of one column panel (cl/sgemm.cl, sgemm_tn_small). */
     const int tn_small = g->trans_a && !g->trans_b && g->k <= SMALL_K && g->m >= TM && g->n >= TN;
+    const int nn_rt = !g->trans_a && !g->trans_b && g->m >= NN_TM && g->n >= TN;
     const char *name = dot        ? "sgemm_nt"
                        : tn_small ? "sgemm_tn_small"
+                       : nn_rt       ? "sgemm_nn_rt"
                        : !g->trans_a ? "sgemm_nn"
                        : g->trans_b  ? "sgemm_tt"
                                      : "sgemm_tn";
@@ -100,6 +107,13 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
 #define SGEMM_ARGS                                                                                                \
     ARG_VIEW(a), ARG_INT(g->lda), ARG_VIEW(b), ARG_INT(g->ldb), ARG_VIEW(cm), ARG_INT(g->ldc), ARG_INT(g->m),     \
         ARG_INT(g->n), ARG_INT(g->k), ARG_FLOAT(g->alpha), ARG_FLOAT(g->beta)
+    if (nn_rt) {
+        /* All of a work-item's row tiles in one k-block share B's strip; the group's items in y share its block. */
+        global[1] = (row_tiles + NN_RT - 1) / NN_RT;
+        const size_t rt = (row_tiles + global[1] - 1) / global[1];
+        local[1] = global[1] <= 8 ? global[1] : 1;
+        return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS, ARG_INT((int)rt)), ev);
+    }
     if (tn_small)
         return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS, ARG_INT(RT)), ev);
     return acl_launch(c, name, 2, global, local, ACL_ARGS(SGEMM_ARGS), ev);
@@ -165,6 +179,11 @@ acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {1, 0, 11, 45, 7, 2, 1, 1},      {0, 1, 7, 6, 37, 1, 1, 0},       {0, 1, 5, 9, 16, 0, -2, 0.5f},
         {1, 1, 10, 33, 5, 4, 1, 0.5f},   {0, 1, 3, 2, 50, 5, 1.5f, 1},
         {0, 0, 7, 20, 150, 1, 1, 0.5f}, /* two k-blocks, and barriers, in the outer-product kernels */
+        /* sgemm_nn_rt: two work-items of 5 row tiles in y, the last tile overlapping the one before, 3 k-blocks,
+         * padded, beta 1; 9 row tiles, the last work-item's last tile past m (beta 0: NaN C); below a tile in m
+         * or in n, sgemm_nn */
+        {0, 0, 46, 33, 300, 2, 1, 1},    {0, 0, 41, 50, 129, 0, 1, 0},    {0, 0, 4, 40, 150, 1, 1, 0.5f},
+        {0, 0, 20, 15, 140, 0, 1, 0},
         /* sgemm_tn_small: one whole tile; a last row tile and column tile that overlap the one before (m 7,
          * n 17); beta 0 and 0.5, padded; k at its limit; and just past it, or too narrow or short, sgemm_tn */
         {1, 0, 6, 16, 3, 0, 1, 1},       {1, 0, 7, 17, 20, 1, 0.5f, 0.5f}, {1, 0, 23, 50, 128, 0, 1, 0},
@@ -176,7 +195,7 @@ acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {1, 0, 1000, 4096, 32, 0, 1, 1}, /* fc8 backward weights, accumulating */
         {1, 0, 200, 1000, 128, 3, 1, 0}, /* more row tiles than one work-item's, k = batch 128, padded */
     };
-    int count = t->tiny ? 15 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 19 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 4000 + (uint64_t)i);
         if (st != ACL_OK)
