@@ -4,7 +4,8 @@
  * never chosen; the launcher guarantees every window holds an input element). argmax is the index within
  * the (n, c) input plane. The first maximum in row-major window order wins ties; the first NaN wins over
  * everything, so NaN propagates to the output. Backward: each input element sums dout over the windows
- * that contain it and chose it, in a fixed order: deterministic, no atomics, dinp overwritten.
+ * that contain it and chose it, in a fixed order: deterministic, no atomics, dinp overwritten. On CPUs and
+ * for rows narrower than a backward run, one work-item scatters each plane instead, in the same order.
  *
  * Layout of the work: a 2-D range, dimension 1 over the N*C planes, dimension 0 over runs of MAXPOOL_VEC
  * neighbouring columns (output columns forward, input columns backward); a work-item takes runs gid0,
@@ -265,7 +266,7 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
  * ascending), as the reference does. */
 __kernel void maxpool_backward(__global float *dinp, int dinp_off, __global const float *dout, int dout_off,
                                __global const int *argmax, int argmax_off, int h, int w, int oh, int ow, int size,
-                               int stride, int pad, int planes)
+                               int stride, int pad, int planes, int scatter)
 {
     int plane = get_global_id(1);
     if (plane >= planes)
@@ -273,6 +274,24 @@ __kernel void maxpool_backward(__global float *dinp, int dinp_off, __global cons
     __global const float *g = dout + dout_off + plane * oh * ow;
     __global const int *am = argmax + argmax_off + plane * oh * ow;
     __global float *dx = dinp + dinp_off + plane * h * w;
+    if (scatter || w < 2 * MAXPOOL_VEC) {
+        /* One work-item scatters the plane, as the reference does: zero it, then add each window's dout at its
+         * argmax in row-major window order, which is the order in which each element's sum is gathered, so the
+         * values are the same. The launcher asks for it on CPUs, where a plane's few hundred scalar
+         * read-modify-writes in cache cost a third of the gather's vector work (pool1, pool2 on PoCL); a GPU
+         * keeps the gather's thread per run. Rows narrower than a run (pool5's 13) always scatter: the gather
+         * would visit every window of every half-run lane by lane. */
+        if (get_global_id(0) != 0)
+            return;
+        int hw = h * w, full = hw / MAXPOOL_VEC * MAXPOOL_VEC;
+        for (int i = 0; i < full; i += MAXPOOL_VEC)
+            mp_storev((mp_floatv)0.0f, 0, dx + i);
+        for (int i = full; i < hw; i++)
+            dx[i] = 0.0f;
+        for (int o = 0; o < oh * ow; o++)
+            dx[am[o]] += g[o];
+        return;
+    }
     int runs = (w + 2 * MAXPOOL_VEC - 1) / (2 * MAXPOOL_VEC);
     for (int v = get_global_id(0); v < runs; v += get_global_size(0)) {
         int x0 = v * 2 * MAXPOOL_VEC;

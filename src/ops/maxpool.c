@@ -121,8 +121,9 @@ acl_status maxpool_forward(struct acl_ctx *c, struct acl_view out, struct acl_vi
                       ev);
 }
 
-acl_status maxpool_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view argmax,
-                            const struct pool_shape *s, cl_event *ev)
+/* scatter: one work-item per plane (cl/maxpool.cl), else the gather (which narrow rows scatter anyway) */
+static acl_status backward_run(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view argmax,
+                               const struct pool_shape *s, int scatter, cl_event *ev)
 {
     acl_status st = pool_check_shape(s);
     if (st != ACL_OK)
@@ -138,8 +139,14 @@ acl_status maxpool_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_
     return acl_launch(c, "maxpool_backward", 2, global, local,
                       ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(argmax), ARG_INT(s->h), ARG_INT(s->w),
                                ARG_INT(oh), ARG_INT(ow), ARG_INT(s->size), ARG_INT(s->stride), ARG_INT(s->pad),
-                               ARG_INT(s->n * s->c)),
+                               ARG_INT(s->n * s->c), ARG_INT(scatter)),
                       ev);
+}
+
+acl_status maxpool_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view argmax,
+                            const struct pool_shape *s, cl_event *ev)
+{
+    return backward_run(c, dinp, dout, argmax, s, strcmp(c->dev.info.type, "CPU") == 0, ev);
 }
 
 /* ---- selftest -------------------------------------------------------------------------------- */
@@ -208,7 +215,7 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     int oh = pool_out_size(s->h, s->size, s->stride, s->pad, s->ceil_mode);
     int ow = pool_out_size(s->w, s->size, s->stride, s->pad, s->ceil_mode);
     size_t nin = (size_t)s->n * s->c * s->h * s->w, nout = (size_t)s->n * s->c * oh * ow, off = (size_t)k->off;
-    cl_mem m[5] = {NULL}; /* inp, out, argmax, dout, dinp */
+    cl_mem m[6] = {NULL}; /* inp, out, argmax, dout, dinp (gather), dinp (scatter) */
     float *x = malloc((nin + nout) * sizeof *x), *dy = x ? x + nin : NULL;
     int *am = malloc((off + nout) * sizeof *am);
     double *xd = malloc((nin + 2 * (off + nout) + off + nin) * sizeof *xd);
@@ -242,6 +249,7 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     ACL_TRY(buffer_at(c, NULL, nout, k->off, survivor, 1, &m[2]));
     ACL_TRY(buffer_at(c, dy, nout, k->off, NAN, 0, &m[3]));
     ACL_TRY(buffer_at(c, NULL, nin, k->off, 0.25f, 1, &m[4]));
+    ACL_TRY(buffer_at(c, NULL, nin, k->off, 0.25f, 1, &m[5]));
 
     const char *data = k->data == POOL_TIES ? " ties" : k->data == POOL_NAN ? " NaN" : "";
     acl_check_row row = {.op = "maxpool.forward"};
@@ -261,13 +269,17 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     acl_selftest_report(t, &row);
 
     /* backward reads the device's argmax, as training does */
-    snprintf(row.op, sizeof row.op, "maxpool.backward");
-    ACL_TRY(maxpool_backward(c, (struct acl_view){m[4], off}, (struct acl_view){m[3], off},
-                             (struct acl_view){m[2], off}, s, NULL));
-    ACL_TRY(acl_check_compare(c, m[4], dxd, off + nin, 1e-6, &row)); /* sums of at most ceil(size/stride)^2 */
-    acl_selftest_report(t, &row);
+    /* both paths, whichever this device's launcher takes, each into its own poisoned buffer */
+    for (int scatter = 0; scatter < 2; scatter++) {
+        snprintf(row.op, sizeof row.op, scatter ? "maxpool.backward.scatter" : "maxpool.backward");
+        ACL_TRY(backward_run(c, (struct acl_view){m[4 + scatter], off}, (struct acl_view){m[3], off},
+                             (struct acl_view){m[2], off}, s, scatter, NULL));
+        /* sums of at most ceil(size/stride)^2 */
+        ACL_TRY(acl_check_compare(c, m[4 + scatter], dxd, off + nin, 1e-6, &row));
+        acl_selftest_report(t, &row);
+    }
 cleanup:
-    acl_release_mems(m, 5);
+    acl_release_mems(m, 6);
     free(x);
     free(am);
     free(xd);
