@@ -51,6 +51,7 @@ typedef struct acl_device_info {
     uint64_t local_mem_bytes;
     uint32_t compute_units;
     size_t max_work_group_size;
+    uint32_t float_vector_width; /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on PoCL with AVX-512 */
 } acl_device_info;
 
 /* Lists every device of every platform. *devices is malloc'd; free it with free(). */

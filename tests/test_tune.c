@@ -9,12 +9,17 @@
 #include "ops/conv.h"
 #include "ops/lrn.h"
 #include "ops/maxpool.h"
+#include "ops/sgemm.h"
 #include "runtime/ctx.h"
 #include "runtime/hash.h"
 #include "runtime/tune.h"
 #include "testutil.h"
 
 static char dir[256];
+
+/* The current format and a valid sgemm line, for tables written by hand below. */
+#define FORMAT "2"
+#define SGEMM_LINE "sgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5\n"
 
 static int setup(void **state)
 {
@@ -45,6 +50,11 @@ static struct acl_tune tuned(void)
     t.conv_local = 16;
     t.lrn_vec = 4;
     t.maxpool_vec = 16;
+    t.sg_vw = 16;
+    t.sg_tm = 4;
+    t.sg_nn_tm = 7;
+    t.sg_dm = 3;
+    t.sg_dn = 4;
     return t;
 }
 
@@ -128,20 +138,33 @@ static void corrupt_files(void **state)
     test_write_file(path, "hello\n", 6);
     ignored(path, &d, "corrupt");
     /* A well-checksummed file with an unknown line, or a value out of range. */
-    write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
-                              "colour blue\nxgemm default\n");
+                              "colour blue\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "does not parse");
-    write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 99\nconv_local 16\nlrn_vec 4\n"
-                              "maxpool_vec 8\nxgemm default\n");
+                              "maxpool_vec 8\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "invalid value");
     /* An Xgemm set that violates CLBlast's constraints is not trusted from a file either. */
-    write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
-                              "maxpool_vec 8\nxgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 "
+                              "maxpool_vec 8\n" SGEMM_LINE "xgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 "
                               "NDIMC=4 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=16 VWN=16\n");
     ignored(path, &d, "MWG % (MDIMC*VWM)");
+    /* The own SGEMM's tiles: out of range, or not in the expected form. */
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "maxpool_vec 8\nsgemm vw=12 tm=6 nn_tm=5 dm=2 dn=5\nxgemm default\n");
+    ignored(path, &d, "vw 12");
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "maxpool_vec 8\nsgemm vw=8 tm=9 nn_tm=5 dm=2 dn=5\nxgemm default\n");
+    ignored(path, &d, "tm 9");
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "maxpool_vec 8\nsgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5 x\nxgemm default\n");
+    ignored(path, &d, "does not parse");
     free(bad);
     free(good);
 }
@@ -159,13 +182,14 @@ static void other_key(void **state)
     other = d;
     snprintf(other.driver_version, sizeof other.driver_version, "1.2.4");
     ignored(path, &other, "another engine, device or driver");
-    write_with_checksum(path, "alexnet-cl tuning table 1\nengine 0.0.0-old\ndevice Test Device 9000\ndriver 1.2.3\n"
-                              "conv_px 4\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\nxgemm default\n");
+    write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine 0.0.0-old\ndevice Test Device 9000\n"
+                              "driver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "engine 0.0.0-old");
-    write_with_checksum(path, "alexnet-cl tuning table 2\nengine " ACL_VERSION_STRING
+    /* Format 1, before the own SGEMM's tiles: ignored, not half read. */
+    write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\nxgemm default\n");
-    ignored(path, &d, "format 1");
+    ignored(path, &d, "format " FORMAT);
     /* A table the writer refuses to write. */
     t.conv_local = 3;
     test_expect_status(acl_tune_write(path, &d, &t), ACL_ERR_ARGUMENT, "conv_local");
@@ -220,6 +244,56 @@ static void verification_rejects(void **state)
     assert_true(row.pass);
 }
 
+/* The own SGEMM's vectors follow the device's preferred width where no table says otherwise. */
+static void device_defaults(void **state)
+{
+    (void)state;
+    acl_device_info d = fake_device();
+    struct acl_tune t, def;
+    acl_tune_defaults(&def);
+    acl_tune_device_defaults(&t, &d);
+    assert_int_equal(memcmp(&t, &def, sizeof t), 0);
+    d.float_vector_width = 8;
+    acl_tune_device_defaults(&t, &d);
+    assert_int_equal(t.sg_vw, 8);
+    d.float_vector_width = 16;
+    acl_tune_device_defaults(&t, &d);
+    assert_int_equal(t.sg_vw, 16);
+    def.sg_vw = 16;
+    assert_int_equal(memcmp(&t, &def, sizeof t), 0); /* nothing else changes */
+}
+
+/* The own SGEMM built with 8-wide vectors under a launcher that thinks 16 leaves half of every product's
+ * columns unwritten: the verification of a fully connected layer rejects it, and passes the matching pair.
+ * Likewise a dot tile the kernel was not built with. */
+static void sgemm_verification_rejects(void **state)
+{
+    (void)state;
+    TEST_NEED_DEVICE();
+    setenv("ACL_GEMM", "own", 1);
+    struct acl_ctx *c = test_ctx();
+    struct acl_tune keep = c->tune, t8 = c->tune;
+    t8.sg_vw = 8;
+    assert_int_equal(acl_ctx_rebuild(c, "sgemm.cl", &t8), ACL_OK);
+    struct fc_shape s = {13, 300, 70};
+    acl_check_row row;
+    assert_int_equal(tune_verify_sgemm(c, &s, &row), ACL_OK);
+    if (!row.pass)
+        fail_msg("%s %s: %g %g %s", row.op, row.shape, row.max_abs, row.max_err, row.note);
+    c->tune.sg_vw = 16; /* a fast wrong answer */
+    assert_int_equal(tune_verify_sgemm(c, &s, &row), ACL_OK);
+    assert_false(row.pass);
+    c->tune = t8;
+    c->tune.sg_dn = 8; /* the forward's dot tile: 8 columns launched as if the kernel made 8, it makes 5 */
+    assert_int_equal(tune_verify_sgemm(c, &s, &row), ACL_OK);
+    assert_false(row.pass);
+    assert_non_null(strstr(row.op, "sgemm.nt"));
+    assert_int_equal(acl_ctx_rebuild(c, "sgemm.cl", &keep), ACL_OK);
+    assert_int_equal(tune_verify_sgemm(c, &s, &row), ACL_OK);
+    assert_true(row.pass);
+    unsetenv("ACL_GEMM");
+}
+
 /* A context started where a non-default table is stored builds with it, and the ops stay correct. */
 static void stored_table_is_used(void **state)
 {
@@ -239,6 +313,7 @@ static void stored_table_is_used(void **state)
     assert_int_equal(conv_selftest(&c, &st), ACL_OK);
     assert_int_equal(lrn_selftest(&c, &st), ACL_OK);
     assert_int_equal(maxpool_selftest(&c, &st), ACL_OK);
+    assert_int_equal(sgemm_selftest(&c, &st), ACL_OK);
     assert_true(st.rows > 0);
     assert_int_equal(st.failures, 0);
     acl_ctx_release(&c);
@@ -247,7 +322,7 @@ static void stored_table_is_used(void **state)
     assert_int_equal(acl_ctx_init(&c, &tc->dev, &opt, &stats), ACL_OK);
     unsetenv("ACL_TUNE");
     struct acl_tune def;
-    acl_tune_defaults(&def);
+    acl_tune_device_defaults(&def, &tc->dev.info);
     assert_int_equal(memcmp(&c.tune, &def, sizeof def), 0);
     acl_ctx_release(&c);
     remove(path);
@@ -289,7 +364,8 @@ int main(void)
         cmocka_unit_test(roundtrip),           cmocka_unit_test(corrupt_files),
         cmocka_unit_test(other_key),           cmocka_unit_test(xgemm_constraints),
         cmocka_unit_test(verification_rejects), cmocka_unit_test(stored_table_is_used),
-        cmocka_unit_test(invalid_xgemm_rejected),
+        cmocka_unit_test(invalid_xgemm_rejected), cmocka_unit_test(device_defaults),
+        cmocka_unit_test(sgemm_verification_rejects),
     };
     return cmocka_run_group_tests_name("tune", tests, setup, teardown);
 }

@@ -19,8 +19,9 @@ static void usage(void)
     printf("usage: alexnet-cl tune [--device N|NAME] [--model paper|torchvision|mini|FILE] [--batch N]\n"
            "                       [--budget SECONDS] [-v]\n\n"
            "Searches the engine's kernel parameters (CONV_PX and the direct convolution's work-group,\n"
-           "LRN_VEC, MAXPOOL_VEC; CLBlast's Xgemm parameters where the fully connected layers go through\n"
-           "CLBlast: on GPUs, or with ACL_FC_PATH=gemm) for the layer shapes the model uses at that batch,\n"
+           "LRN_VEC, MAXPOOL_VEC; for the fully connected layers, the own SGEMM's tiles where it serves\n"
+           "them (CPUs), else CLBlast's Xgemm parameters (GPUs, or ACL_GEMM=clblast))\n"
+           "for the layer shapes the model uses at that batch,\n"
            "checks every candidate against the host reference before timing it (OpenCL profiling, median\n"
            "of 3), and writes the winners to tune-<hash>.txt in the cache folder ($ACL_CACHE_DIR or\n"
            "~/.cache/alexnet-cl). Every later run on that device, driver and engine version builds its\n"
@@ -49,6 +50,8 @@ static int add_cases(const struct acl_net *net, int batch, enum fc_route fc, str
             tc->kind = TUNE_CONV, tc->conv = acl_fc_conv_shape(l, batch);
         else if (l->kind == ACL_FC && fc == FC_CLBLAST)
             tc->kind = TUNE_FC, tc->fc = acl_fc_shape(l, batch);
+        else if (l->kind == ACL_FC && fc == FC_OWN_SGEMM)
+            tc->kind = TUNE_SGEMM, tc->fc = acl_fc_shape(l, batch);
         else if (l->kind == ACL_LRN)
             tc->kind = TUNE_LRN, tc->lrn = acl_lrn_shape(l, batch);
         else if (l->kind == ACL_MAXPOOL)
@@ -62,8 +65,11 @@ static int add_cases(const struct acl_net *net, int batch, enum fc_route fc, str
 
 static const char *kind_kernel(enum tune_kind k)
 {
-    return k == TUNE_CONV ? "conv_direct_forward" : k == TUNE_LRN ? "lrn fwd+bwd" : k == TUNE_POOL ? "maxpool fwd+bwd"
-                                                                                       : "fc fwd+bwd (CLBlast)";
+    return k == TUNE_CONV    ? "conv_direct_forward"
+           : k == TUNE_LRN   ? "lrn fwd+bwd"
+           : k == TUNE_POOL  ? "maxpool fwd+bwd"
+           : k == TUNE_SGEMM ? "fc fwd+bwd (sgemm)"
+                             : "fc fwd+bwd (CLBlast)";
 }
 
 static void params_of(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
@@ -74,6 +80,9 @@ static void params_of(enum tune_kind k, const struct acl_tune *t, char *buf, siz
         snprintf(buf, size, "LRN_VEC=%d", t->lrn_vec);
     else if (k == TUNE_POOL)
         snprintf(buf, size, "MAXPOOL_VEC=%d", t->maxpool_vec);
+    else if (k == TUNE_SGEMM)
+        snprintf(buf, size, "SG_VW=%d SG_TM=%d SG_NN_TM=%d SG_DM=%d SG_DN=%d", t->sg_vw, t->sg_tm, t->sg_nn_tm,
+                 t->sg_dm, t->sg_dn);
     else
         tune_xgemm_str(t, buf, size);
 }
@@ -131,16 +140,16 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     ctx_up = 1;
-    /* The own SGEMM's tiles are compile-time constants chosen for AVX2; CLBlast's Xgemm parameters would not
-     * reach it, so its layers are left out rather than timed against themselves. */
+    /* Where the own SGEMM serves the fully connected layers, its tiles are tuned; CLBlast's Xgemm parameters
+     * would not reach it. */
     enum fc_route fc = !acl_fc_through_gemm(&ctx) ? FC_AS_CONV : acl_sgemm_preferred(&ctx) ? FC_OWN_SGEMM
                                                                                            : FC_CLBLAST;
     int n = add_cases(net, (int)batch, fc, cases, 64);
     printf("tuning %s at batch %ld on device %d (%s), budget %ld s\n", net->name, batch, dev.info.index,
            dev.info.name, budget);
     if (fc == FC_OWN_SGEMM)
-        printf("fully connected layers run through the own SGEMM (cl/sgemm.cl), which has nothing to tune; "
-               "ACL_GEMM=clblast tunes CLBlast's Xgemm for them\n");
+        printf("fully connected layers run through the own SGEMM (cl/sgemm.cl): its tiles are tuned; "
+               "ACL_GEMM=clblast tunes CLBlast's Xgemm for them instead\n");
     fflush(stdout);
     if ((st = acl_autotune(&ctx, cases, n, (double)budget, opt.verbose, &rep)) != ACL_OK) {
         rc = cli_error(st, "tuning");
@@ -156,7 +165,7 @@ int cmd_tune(int argc, char **argv)
             conv_shape_str(&tc->conv, shape, sizeof shape);
         else if (tc->kind == TUNE_LRN)
             snprintf(shape, sizeof shape, "N%d C%d %dx%d", tc->lrn.n, tc->lrn.c, tc->lrn.h, tc->lrn.w);
-        else if (tc->kind == TUNE_FC)
+        else if (tc->kind == TUNE_FC || tc->kind == TUNE_SGEMM)
             snprintf(shape, sizeof shape, "N%d IN%d OUT%d", tc->fc.n, tc->fc.in, tc->fc.out);
         else
             snprintf(shape, sizeof shape, "N%d C%d %dx%d %d/%d", tc->pool.n, tc->pool.c, tc->pool.h, tc->pool.w,

@@ -7,10 +7,13 @@
  * candidate forgot, a write past the end or a wrong value all reject it. LRN and max pooling are checked
  * backward too (reading the device's forward outputs, as training does): one define builds both. A fully connected layer through
  * CLBlast is verified on its own shape: CLBlast runs small products with its direct kernel, so a reduced
- * shape would not run the Xgemm parameters being tried. Timing runs the model's batch,
+ * shape would not run the Xgemm parameters being tried. One through the own SGEMM is verified forward and
+ * backward (all three products) at the model's batch, which picks the kernels, with IN and OUT cut down.
+ * Timing runs the model's batch,
  * bracketed by two markers on the profiling queue, median of TUNE_REPS runs. */
 #include "ops/autotune.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +36,13 @@ struct tune_ver {
     double *ref;    /* the expected output */
     int *ref_arg;   /* maxpool: the expected argmax */
     double *ref_dx; /* lrn, maxpool: the expected input gradient from dy (their backward is built with the
-                       same define) */
+                       same define); own sgemm: the fc layer's input gradient */
+    double *ref_dw, *ref_db; /* own sgemm: the accumulated weight and bias gradients */
+    float *dw0, *db0;        /* own sgemm: the gradients they accumulate onto */
 };
+
+/* The own SGEMM's verification shape: IN and OUT at most these (odd: off every tile). */
+enum { SG_VER_IN = 777, SG_VER_OUT = 333 };
 
 struct tune_bufs {
     cl_mem act[5], w, ws;
@@ -61,6 +69,12 @@ static size_t pool_out(const struct pool_shape *s)
 }
 static size_t lrn_len(const struct lrn_shape *s) { return (size_t)s->n * s->c * s->h * s->w; }
 
+void tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "sgemm vw=%d tm=%d nn_tm=%d dm=%d dn=%d", t->sg_vw, t->sg_tm, t->sg_nn_tm, t->sg_dm,
+             t->sg_dn);
+}
+
 void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size)
 {
     if (!t->xgemm_set) {
@@ -78,7 +92,7 @@ static void shape_str(const struct tune_case *tc, char *buf, size_t size)
         conv_shape_str(&tc->conv, buf, size);
     else if (tc->kind == TUNE_LRN)
         snprintf(buf, size, "N%d C%d %dx%d n%d", tc->lrn.n, tc->lrn.c, tc->lrn.h, tc->lrn.w, tc->lrn.size);
-    else if (tc->kind == TUNE_FC)
+    else if (tc->kind == TUNE_FC || tc->kind == TUNE_SGEMM)
         snprintf(buf, size, "N%d IN%d OUT%d", tc->fc.n, tc->fc.in, tc->fc.out);
     else
         snprintf(buf, size, "N%d C%d %dx%d %d/%d p%d", tc->pool.n, tc->pool.c, tc->pool.h, tc->pool.w, tc->pool.size,
@@ -96,6 +110,10 @@ static void ver_free(struct tune_ver *v)
     free(v->ref);
     free(v->ref_arg);
     free(v->ref_dx);
+    free(v->ref_dw);
+    free(v->ref_db);
+    free(v->dw0);
+    free(v->db0);
     free(v);
 }
 
@@ -155,6 +173,35 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
             goto cleanup;
         }
         fc_forward_ref(v->ref, x, w, b, s);
+    } else if (tc->kind == TUNE_SGEMM) {
+        v->fc = tc->fc;
+        v->fc.in = tc->fc.in < SG_VER_IN ? tc->fc.in : SG_VER_IN;
+        v->fc.out = tc->fc.out < SG_VER_OUT ? tc->fc.out : SG_VER_OUT;
+        const struct fc_shape *s = &v->fc;
+        const size_t nx = (size_t)s->n * s->in, nw = (size_t)s->out * s->in;
+        v->nout = (size_t)s->n * s->out;
+        v->nin = nx;
+        ACL_TRY(upload_rand(c, &state, nx, -1.0f, 1.0f, &v->in, &x));
+        ACL_TRY(upload_rand(c, &state, nw, -1.0f, 1.0f, &v->w, &w));
+        ACL_TRY(upload_rand(c, &state, (size_t)s->out, -1.0f, 1.0f, &v->b, &b));
+        ACL_TRY(upload_rand(c, &state, v->nout, -1.0f, 1.0f, &v->dy, &dy));
+        v->ref = malloc(v->nout * sizeof *v->ref);
+        v->ref_dx = malloc(nx * sizeof *v->ref_dx);
+        v->ref_dw = malloc(nw * sizeof *v->ref_dw);
+        v->ref_db = malloc((size_t)s->out * sizeof *v->ref_db);
+        v->dw0 = malloc(nw * sizeof *v->dw0);
+        v->db0 = malloc((size_t)s->out * sizeof *v->db0);
+        if (!v->ref || !v->ref_dx || !v->ref_dw || !v->ref_db || !v->dw0 || !v->db0) {
+            st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
+            goto cleanup;
+        }
+        /* The gradients accumulate, as in training: onto random values, which must survive. */
+        acl_rand_fill(&state, v->dw0, nw, -1.0f, 1.0f);
+        acl_rand_fill(&state, v->db0, (size_t)s->out, -1.0f, 1.0f);
+        acl_to_double(v->dw0, v->ref_dw, nw);
+        acl_to_double(v->db0, v->ref_db, (size_t)s->out);
+        fc_forward_ref(v->ref, x, w, b, s);
+        fc_backward_ref(v->ref_dx, v->ref_dw, v->ref_db, dy, x, w, s);
     } else if (tc->kind == TUNE_LRN) {
         v->lrn = tc->lrn;
         v->lrn.n = 1;
@@ -199,6 +246,44 @@ cleanup:
     return st;
 }
 
+/* A fully connected layer through the own SGEMM: the forward (NT) into out, then the backward's input
+ * gradient (NN), and its weight gradient (TN) and bias gradient accumulated onto dw0 and db0. Each float sum of
+ * k terms is bounded as in the SGEMM's selftest. */
+static acl_status ver_run_sgemm(struct acl_ctx *c, const struct tune_ver *v, cl_mem out, acl_check_row *row)
+{
+    acl_status st = ACL_OK;
+    const struct fc_shape *s = &v->fc;
+    const size_t nw = (size_t)s->out * s->in;
+    cl_mem dx = NULL, dw = NULL, db = NULL;
+    snprintf(row->op, sizeof row->op, "sgemm.nt (fc.forward)");
+    ACL_TRY(fc_forward(c, V(out), V(v->in), V(v->w), V(v->b), s, NULL));
+    ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 4 * FLT_EPSILON * (4 + sqrt((double)s->in)), row));
+    if (!row->pass)
+        goto cleanup;
+    ACL_TRY(acl_check_output(c, v->nin, &dx));
+    ACL_TRY(acl_check_output_init(c, v->dw0, nw, &dw));
+    ACL_TRY(acl_check_output_init(c, v->db0, (size_t)s->out, &db));
+    ACL_TRY(fc_backward(c, V(dx), V(dw), V(db), V(v->dy), V(v->in), V(v->w), s, NULL));
+    snprintf(row->op, sizeof row->op, "sgemm.nn (fc.backward data)");
+    ACL_TRY(acl_check_compare(c, dx, v->ref_dx, v->nin, 4 * FLT_EPSILON * (4 + sqrt((double)s->out)), row));
+    if (!row->pass)
+        goto cleanup;
+    snprintf(row->op, sizeof row->op, "sgemm.tn (fc.backward weights)");
+    ACL_TRY(acl_check_compare(c, dw, v->ref_dw, nw, 4 * FLT_EPSILON * (4 + sqrt((double)s->n)), row));
+    if (!row->pass)
+        goto cleanup;
+    snprintf(row->op, sizeof row->op, "fc.backward bias");
+    ACL_TRY(acl_check_compare(c, db, v->ref_db, (size_t)s->out, 4 * FLT_EPSILON * (4 + sqrt((double)s->n)), row));
+cleanup:
+    if (dx)
+        clReleaseMemObject(dx);
+    if (dw)
+        clReleaseMemObject(dw);
+    if (db)
+        clReleaseMemObject(db);
+    return st;
+}
+
 /* Runs the case's op as c is now built on the verification shape and compares. */
 static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_check_row *row)
 {
@@ -217,6 +302,8 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
         snprintf(row->op, sizeof row->op, "fc.forward");
         ACL_TRY(fc_forward(c, V(out), V(v->in), V(v->w), V(v->b), &v->fc, NULL));
         ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 1e-5, row));
+    } else if (tc->kind == TUNE_SGEMM) {
+        ACL_TRY(ver_run_sgemm(c, v, out, row));
     } else if (tc->kind == TUNE_LRN) {
         snprintf(row->op, sizeof row->op, "lrn.forward");
         ACL_TRY(acl_check_output(c, v->nout, &aux));
@@ -267,6 +354,17 @@ cleanup:
     return st;
 }
 
+acl_status tune_verify_sgemm(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row)
+{
+    acl_status st = ACL_OK;
+    struct tune_case tc = {.kind = TUNE_SGEMM, .fc = *s};
+    ACL_TRY(ver_make(c, &tc));
+    ACL_TRY(ver_run(c, &tc, row));
+cleanup:
+    ver_free(tc.ver);
+    return st;
+}
+
 acl_status tune_verify_conv(struct acl_ctx *c, const struct conv_shape *s, acl_check_row *row)
 {
     acl_status st = ACL_OK;
@@ -287,7 +385,7 @@ static acl_status run_case(struct acl_ctx *c, const struct tune_case *tc, const 
         return conv_forward(c, V(a[1]), V(a[0]), V(b->w), V(b->w), V(b->ws), b->ws_floats, CONV_ALGO_DIRECT,
                             &tc->conv, NULL);
     acl_status st = ACL_OK;
-    if (tc->kind == TUNE_FC) {
+    if (tc->kind == TUNE_FC || tc->kind == TUNE_SGEMM) {
         /* Forward and both backward products: training runs all three. */
         ACL_TRY(fc_forward(c, V(a[1]), V(a[0]), V(b->w), V(a[2]), &tc->fc, NULL));
         ACL_TRY(fc_backward(c, V(a[3]), V(b->ws), V(a[4]), V(a[1]), V(a[0]), V(b->w), &tc->fc, NULL));
@@ -354,7 +452,7 @@ static acl_status bufs_make(struct acl_ctx *c, const struct tune_case *cases, in
             ws = need > ws ? need : ws;
             size_t wt = conv_wt(&tc->conv) > (size_t)tc->conv.k ? conv_wt(&tc->conv) : (size_t)tc->conv.k;
             w = wt > w ? wt : w;
-        } else if (tc->kind == TUNE_FC) {
+        } else if (tc->kind == TUNE_FC || tc->kind == TUNE_SGEMM) {
             in = (size_t)tc->fc.n * tc->fc.in, out = (size_t)tc->fc.n * tc->fc.out;
             size_t wt = (size_t)tc->fc.in * tc->fc.out;
             w = wt > w ? wt : w;
@@ -393,7 +491,11 @@ static void bufs_free(struct tune_bufs *b)
 
 static const char *group_program(enum tune_kind k)
 {
-    return k == TUNE_CONV ? "conv.cl" : k == TUNE_LRN ? "lrn.cl" : k == TUNE_POOL ? "maxpool.cl" : "CLBlast Xgemm";
+    return k == TUNE_CONV    ? "conv.cl"
+           : k == TUNE_LRN   ? "lrn.cl"
+           : k == TUNE_POOL  ? "maxpool.cl"
+           : k == TUNE_SGEMM ? "sgemm.cl"
+                             : "CLBlast Xgemm";
 }
 
 static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
@@ -404,6 +506,8 @@ static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, si
         snprintf(buf, size, "lrn_vec=%d", t->lrn_vec);
     else if (k == TUNE_POOL)
         snprintf(buf, size, "maxpool_vec=%d", t->maxpool_vec);
+    else if (k == TUNE_SGEMM)
+        tune_sgemm_str(t, buf, size);
     else
         tune_xgemm_str(t, buf, size);
 }
@@ -415,6 +519,9 @@ static int needs_rebuild(enum tune_kind k, const struct acl_tune *a, const struc
         return a->conv_px != b->conv_px;
     if (k == TUNE_LRN)
         return a->lrn_vec != b->lrn_vec;
+    if (k == TUNE_SGEMM)
+        return a->sg_vw != b->sg_vw || a->sg_tm != b->sg_tm || a->sg_nn_tm != b->sg_nn_tm || a->sg_dm != b->sg_dm ||
+               a->sg_dn != b->sg_dn;
     return a->maxpool_vec != b->maxpool_vec;
 }
 
@@ -483,11 +590,48 @@ cleanup:
     return st;
 }
 
+/* The own SGEMM's candidates, one coordinate a phase: the vector width, then the outer-product kernels' rows
+ * (the weight gradient's sgemm_tn_small), then sgemm_nn's rows (the input gradient), then the dot-product tile
+ * (the forward). Each is mostly one kernel's, so one coordinate at a time finds each kernel's best. With 16-wide
+ * vectors a row of the tile holds 2 of AVX-512's 32 registers; with 8 (AVX2: 16 registers) 8 rows would spill. */
+static int sgemm_candidates(int phase, const struct acl_tune *best, struct acl_tune *out)
+{
+    static const int rows[] = {4, 5, 6, 8};
+    static const int dot[][2] = {{2, 5}, {3, 4}, {4, 4}, {2, 8}, {4, 6}, {1, 8}};
+    int n = 0;
+    if (phase == 0) {
+        out[n] = *best;
+        out[n++].sg_vw = best->sg_vw == 16 ? 8 : 16;
+    } else if (phase == 1 || phase == 2) {
+        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+            int cur = phase == 1 ? best->sg_tm : best->sg_nn_tm;
+            if (rows[i] == cur || (rows[i] == 8 && best->sg_vw == 8))
+                continue;
+            out[n] = *best;
+            if (phase == 1)
+                out[n++].sg_tm = rows[i];
+            else
+                out[n++].sg_nn_tm = rows[i];
+        }
+    } else if (phase == 3) {
+        for (size_t i = 0; i < sizeof dot / sizeof *dot; i++) {
+            if (dot[i][0] == best->sg_dm && dot[i][1] == best->sg_dn)
+                continue;
+            out[n] = *best;
+            out[n].sg_dm = dot[i][0];
+            out[n++].sg_dn = dot[i][1];
+        }
+    }
+    return n;
+}
+
 /* The candidates of a group, tried in order after the defaults: first the program's define with the launch
  * size in hand, then the launch size with the best define (coordinate descent). */
 static int candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out)
 {
     int n = 0;
+    if (k == TUNE_SGEMM)
+        return sgemm_candidates(phase, best, out);
     if (k == TUNE_CONV && phase == 0) {
         static const int px[] = {4, 8, 12, 3};
         for (size_t i = 0; i < sizeof px / sizeof *px; i++)
@@ -551,16 +695,17 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
      * largest program; each CLBlast set costs a CLBlast compile. Time a group leaves unused passes on. */
     /* The cheap groups first, so that what they leave passes to the convolutions; CLBlast last, as it cannot
      * be handed back its defaults. */
-    static const enum tune_kind kinds[] = {TUNE_LRN, TUNE_POOL, TUNE_CONV, TUNE_FC};
-    static const double weight[] = {1, 1, 3, 3};
-    int present[4] = {0};
+    static const enum tune_kind kinds[] = {TUNE_LRN, TUNE_POOL, TUNE_SGEMM, TUNE_CONV, TUNE_FC};
+    static const double weight[] = {1, 1, 2, 3, 3};
+    enum { NGROUPS = sizeof kinds / sizeof *kinds };
+    int present[NGROUPS] = {0};
     double wsum = 0, wcum = 0;
-    for (int g = 0; g < 4; g++) {
+    for (int g = 0; g < NGROUPS; g++) {
         for (int i = 0; i < ncases; i++)
             present[g] |= cases[i].kind == kinds[g];
         wsum += present[g] ? weight[g] : 0;
     }
-    for (int g = 0; g < 4; g++) {
+    for (int g = 0; g < NGROUPS; g++) {
         enum tune_kind k = kinds[g];
         if (!present[g])
             continue;
@@ -577,7 +722,7 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
         for (int i = 0; i < ncases; i++)
             if (cases[i].kind == k)
                 cases[i].default_ns = cases[i].best_ns = cases[i].cur_ns;
-        for (int phase = 0; phase < 2; phase++) {
+        for (int phase = 0; phase < (k == TUNE_SGEMM ? 4 : 2); phase++) {
             struct acl_tune cand[8];
             int nc = candidates(k, phase, &rep->best, cand);
             for (int j = 0; j < nc; j++) {

@@ -10,7 +10,7 @@
 #include "ops/maxpool.h"
 #include "runtime/tune.h"
 
-enum tune_kind { TUNE_CONV, TUNE_LRN, TUNE_POOL, TUNE_FC };
+enum tune_kind { TUNE_CONV, TUNE_LRN, TUNE_POOL, TUNE_SGEMM, TUNE_FC };
 
 /* One layer shape the search times (at the model's batch) and verifies (on the same shape at a batch of 1 to
  * 5 images, see autotune.c). The caller fills kind, name and the shape of its kind; the search fills the
@@ -21,7 +21,8 @@ struct tune_case {
     struct conv_shape conv; /* TUNE_CONV (a fully connected layer as its 1x1 convolution) */
     struct lrn_shape lrn;   /* TUNE_LRN */
     struct pool_shape pool; /* TUNE_POOL */
-    struct fc_shape fc;     /* TUNE_FC: a fully connected layer through CLBlast (CLBlast's Xgemm parameters) */
+    struct fc_shape fc;     /* TUNE_FC: a fully connected layer through CLBlast (CLBlast's Xgemm parameters);
+                               TUNE_SGEMM: one through the own SGEMM (cl/sgemm.cl's tiles) */
     double default_ns;      /* median with the defaults */
     double best_ns;         /* median with the winner of its group */
     double cur_ns;          /* the candidate being measured */
@@ -42,6 +43,8 @@ struct tune_report {
 acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, double budget_s, int verbose,
                         struct tune_report *rep);
 
+/* The own SGEMM's tiles as the table shows them. */
+void tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size);
 /* The name of a CLBlast Xgemm set as the table shows it. */
 void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size);
 
@@ -51,5 +54,8 @@ acl_status tune_verify_conv(struct acl_ctx *c, const struct conv_shape *s, acl_c
 /* The same for a fully connected layer through CLBlast (whatever Xgemm parameters CLBlast holds now), on s
  * itself: a smaller product would take CLBlast's direct kernel instead of Xgemm. */
 acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row);
+/* A fully connected layer through the own SGEMM (as c is built now), forward and backward: the three products
+ * on s's batch with IN and OUT cut to at most 777 and 333 (off every tile, the same kernels as s). */
+acl_status tune_verify_sgemm(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row);
 
 #endif

@@ -10,12 +10,14 @@
 
 #include "runtime/error.h"
 
-/* The tile sizes of cl/sgemm.cl's defaults (SG_TM, 2 * SG_VW, SG_KB, SG_DM, SG_DN): rows and columns per
- * work-item of the outer-product kernels (NN_TM rows in sgemm_nn, SG_NN_TM), their k-block, and the dot-product kernel's tile. Sized for AVX2's 16
- * registers of 8 floats: 6 x 16 is 12 accumulators, 2 rows of B and a broadcast; 2 x 5 dot products are 10
- * accumulators and 6 loads. Measured on this 2-core EPYC through PoCL in processor time (the machine is shared):
- * dot tiles 4x3, 3x4, 2x5 and 5x2 were within 25% of each other, 2x5 ahead. */
-enum { TM = 6, NN_TM = 5, TN = 16, KB = 128, DM = 2, DN = 5 };
+/* The tiles come from the device's tuning table (runtime/tune.h), which also builds cl/sgemm.cl with them:
+ * SG_TM rows x 2 * SG_VW columns per work-item of the outer-product kernels (SG_NN_TM rows in sgemm_nn), and
+ * SG_DM x SG_DN dot products in sgemm_nt. The defaults are sized for AVX2's 16 registers of 8 floats: 6 x 16 is
+ * 12 accumulators, 2 rows of B and a broadcast; 2 x 5 dot products are 10 accumulators and 6 loads. Measured on
+ * a 2-core EPYC through PoCL in processor time (the machine is shared): dot tiles 4x3, 3x4, 2x5 and 5x2 were
+ * within 25% of each other, 2x5 ahead. `alexnet-cl tune` searches them per device. KB is SG_KB, the k-block
+ * of the outer-product kernels; MAX_TN the widest tile (2 x 16), the slack a view must leave before INT_MAX. */
+enum { KB = 128, MAX_TN = 32 };
 
 /* sgemm_tn_small: the longest k it takes, and the row tiles per work-item. At fc6's weight gradient (m4096 n9216
  * k32, beta 1), against sgemm_tn's 48 GFLOP per processor-second: 59 for one row tile (no barrier, op(A)'s row
@@ -34,7 +36,7 @@ enum { NN_RT = 8 };
  * slack for the row and column a tile runs past the matrix (clamped on loads, but formed as indices). */
 static int view_fits(struct acl_view v, size_t rows, size_t cols, size_t ld)
 {
-    double end = (double)v.off + ((double)rows + TN) * (double)ld + (double)cols + TN;
+    double end = (double)v.off + ((double)rows + MAX_TN) * (double)ld + (double)cols + MAX_TN;
     return end < (double)INT_MAX;
 }
 
@@ -67,12 +69,15 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
     if (!acl_sgemm_fits(g, a, b, cm))
         return acl_fail(ACL_ERR_ARGUMENT, "own sgemm (m=%zu n=%zu k=%zu): the matrices reach past INT_MAX "
                         "floats, which its kernels index in int; use ACL_GEMM=clblast", g->m, g->n, g->k);
+    /* the tile: tm x tn (nn_tm x tn for NN) outer products, dm x dn dot products */
+    const size_t tm = (size_t)c->tune.sg_tm, nn_tm = (size_t)c->tune.sg_nn_tm, tn = 2 * (size_t)c->tune.sg_vw;
+    const size_t dm = (size_t)c->tune.sg_dm, dn = (size_t)c->tune.sg_dn;
     /* NT has both operands contiguous along k: dot products. The rest read B's rows: outer products. */
     const int dot = !g->trans_a && g->trans_b;
     /* TN with a short k (the weight gradient, k = batch) and at least one whole tile: no k-blocks to share, each
      * work-item walks RT row tiles of one column panel (cl/sgemm.cl, sgemm_tn_small). */
-    const int tn_small = g->trans_a && !g->trans_b && g->k <= SMALL_K && g->m >= TM && g->n >= TN;
-    const int nn_rt = !g->trans_a && !g->trans_b && g->m >= NN_TM && g->n >= TN;
+    const int tn_small = g->trans_a && !g->trans_b && g->k <= SMALL_K && g->m >= tm && g->n >= tn;
+    const int nn_rt = !g->trans_a && !g->trans_b && g->m >= nn_tm && g->n >= tn;
     const char *name = dot        ? "sgemm_nt"
                        : tn_small ? "sgemm_tn_small"
                        : nn_rt       ? "sgemm_nn_rt"
@@ -80,9 +85,9 @@ acl_status acl_sgemm(struct acl_ctx *c, const struct acl_gemm *g, struct acl_vie
                        : g->trans_b  ? "sgemm_tt"
                                      : "sgemm_tn";
     const int nn = !g->trans_a && !g->trans_b;
-    const size_t rows = dot ? DM : tn_small ? TM * RT : nn ? NN_TM : TM;
+    const size_t rows = dot ? dm : tn_small ? tm * RT : nn ? nn_tm : tm;
     size_t row_tiles = (g->m + rows - 1) / rows;
-    size_t col_tiles = (g->n + (dot ? DN : TN) - 1) / (dot ? DN : TN);
+    size_t col_tiles = (g->n + (dot ? dn : tn) - 1) / (dot ? dn : tn);
     size_t global[2], local[2];
     if (dot) {
         /* A group holds up to 8 row tiles of one column panel: they run back to back and share B's rows. */

@@ -85,7 +85,7 @@ acl_status acl_ctx_init_tuned(struct acl_ctx *c, const struct acl_device_ref *de
     if (tune)
         c->tune = *tune;
     else
-        acl_tune_defaults(&c->tune);
+        acl_tune_device_defaults(&c->tune, &dev->info);
     snprintf(c->kernel_dir, sizeof c->kernel_dir, "%s", kernel_dir ? kernel_dir : "");
     snprintf(c->cache_dir, sizeof c->cache_dir, "%s", cache_dir);
 

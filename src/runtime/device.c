@@ -22,7 +22,7 @@ static acl_status describe(cl_platform_id p, cl_device_id d, acl_device_info *in
     acl_status st = ACL_OK;
     cl_device_type type = 0;
     cl_ulong global = 0, alloc = 0, local = 0;
-    cl_uint units = 0;
+    cl_uint units = 0, fvec = 0;
     size_t wg = 0;
     clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL);
     info->platform[sizeof info->platform - 1] = '\0';
@@ -36,6 +36,7 @@ static acl_status describe(cl_platform_id p, cl_device_id d, acl_device_info *in
     CL_TRY(clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL));
     CL_TRY(clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
     CL_TRY(clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL));
+    CL_TRY(clGetDeviceInfo(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof fvec, &fvec, NULL));
     snprintf(info->type, sizeof info->type, "%s",
              type & CL_DEVICE_TYPE_GPU ? "GPU" : type & CL_DEVICE_TYPE_CPU ? "CPU"
              : type & CL_DEVICE_TYPE_ACCELERATOR ? "accelerator" : "other");
@@ -44,6 +45,7 @@ static acl_status describe(cl_platform_id p, cl_device_id d, acl_device_info *in
     info->local_mem_bytes = local;
     info->compute_units = units;
     info->max_work_group_size = wg;
+    info->float_vector_width = fvec;
 cleanup:
     return st;
 }

@@ -12,6 +12,7 @@
  *   conv_local 8
  *   lrn_vec 8
  *   maxpool_vec 8
+ *   sgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5
  *   xgemm default | xgemm GEMMK=0 KREG=1 KWG=16 ... (the 16 names of acl_xgemm_names, in that order)
  *   checksum <16 hex digits: FNV-1a of every byte before this line>
  * A file whose key (engine, device, driver) differs, or that does not parse, validate and checksum, is
@@ -24,7 +25,7 @@
 #include "alexnet_cl.h"
 #include "runtime/device.h"
 
-#define ACL_TUNE_FORMAT 1
+#define ACL_TUNE_FORMAT 2 /* 2: the own SGEMM's tiles */
 #define ACL_XGEMM_NPARAMS 16
 
 /* CLBlast's Xgemm kernel parameters, in the order CLBlastOverrideParameters is handed them here. */
@@ -37,12 +38,20 @@ struct acl_tune {
     int conv_local;  /* conv_direct_forward's work-group size along its pixel tiles (a power of two, 1..256) */
     int lrn_vec;     /* LRN_VEC of cl/lrn.cl: 2, 4, 8 or 16 */
     int maxpool_vec; /* MAXPOOL_VEC of cl/maxpool.cl: 4, 8 or 16 */
+    /* The own SGEMM's tiles (cl/sgemm.cl; src/ops/sgemm.c launches with the same): */
+    int sg_vw;       /* SG_VW: 8 or 16 floats per vector (8 fills an AVX2 register, 16 an AVX-512 one) */
+    int sg_tm;       /* SG_TM: rows of the outer-product kernels' tile (1..8), 2 * sg_vw columns */
+    int sg_nn_tm;    /* SG_NN_TM: the same for sgemm_nn and sgemm_nn_rt (1..8) */
+    int sg_dm, sg_dn; /* SG_DM x SG_DN: the dot-product kernel's tile (1..8 each), one vector per element */
     int xgemm_set;   /* 1: xgemm overrides CLBlast's Xgemm defaults for this device */
     size_t xgemm[ACL_XGEMM_NPARAMS];
 };
 
 /* The defaults: the values the .cl files define when no -D is given. */
 void acl_tune_defaults(struct acl_tune *t);
+/* The defaults for one device: as acl_tune_defaults, with the own SGEMM's vectors as wide as the device prefers
+ * (16 on a CPU with AVX-512). Where no table is stored, this is what a device runs with. */
+void acl_tune_device_defaults(struct acl_tune *t, const acl_device_info *dev);
 /* 1 when every field is in its range; else 0 and why names the field. */
 int acl_tune_valid(const struct acl_tune *t, char *why, size_t size);
 /* 1 when an Xgemm set satisfies CLBlast's own constraints (MWG % (MDIMC*VWM) == 0, ...); else 0 and why. */
