@@ -78,6 +78,26 @@ static acl_status enqueue_copy_kernel(struct acl_ctx *c, void *arg)
     return tensor_copy(c, (struct acl_view){a->dst, 0}, (struct acl_view){a->src, 0}, a->bytes / 4, NULL);
 }
 
+acl_status bench_copy_at(struct acl_ctx *c, double bytes, int reps, double *gbs)
+{
+    acl_status st = ACL_OK;
+    size_t floats = (size_t)(bytes / 8) > 0 ? (size_t)(bytes / 8) : 1;
+    struct copy_arg a = {NULL, NULL, floats * 4};
+    ACL_TRY(acl_buffer(c, a.bytes, &a.src));
+    ACL_TRY(acl_buffer(c, a.bytes, &a.dst));
+    ACL_TRY(acl_fill_float(c, a.src, 0, floats, 1.0f));
+    struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy_kernel, &a, 0};
+    struct bench_result r = {0};
+    ACL_TRY(bench_time(c, &item, 1, reps, &r));
+    *gbs = r.gbs;
+cleanup:
+    if (a.src)
+        clReleaseMemObject(a.src);
+    if (a.dst)
+        clReleaseMemObject(a.dst);
+    return st;
+}
+
 acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
 {
     acl_status st = ACL_OK;

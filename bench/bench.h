@@ -35,6 +35,9 @@ struct bench_copy {
     double gbs, buffer_gbs, kernel_gbs;
 };
 acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out);
+/* The copy kernel's bandwidth moving bytes in all (bytes / 2 read, bytes / 2 written), median of reps: the
+ * bandwidth a tensor of that size can reach at all, where a launch costs more than its bytes. */
+acl_status bench_copy_at(struct acl_ctx *c, double bytes, int reps, double *gbs);
 
 /* The host's SGEMM peak: OpenBLAS cblas_sgemm at 2048^3 on threads threads (openblas_set_num_threads), the
  * median of 5 runs after a warm-up, in GFLOP/s. 0 when the bench was built without OpenBLAS (*why says so) or

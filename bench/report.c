@@ -51,8 +51,11 @@ void report_begin(struct bench_report *r, const char *device)
     else
         printf("host OpenBLAS not measured\n");
     printf("%%gemm is against %s (%.1f GFLOP/s), %%copy against the copy peak; targets: arithmetic >= %.0f%% gemm, "
-           "memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at this shape\n\n", r->arith_name,
+           "memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at this shape\n", r->arith_name,
            r->arith_gflops, BENCH_TARGET_ARITH, BENCH_TARGET_MEMORY);
+    printf("copy*: a memory-bound row of at most %.0f MiB whose own bytes, copied by the copy kernel, reach less than "
+           "%.0f%% of the peak (a launch costs more than the bytes): its target is against that copy, measured "
+           "beside it\n\n", BENCH_SMALL_BYTES / (1024 * 1024), BENCH_TARGET_MEMORY);
     printf("%-29s %-40s %10s %10s %9s %8s %6s %6s %-9s %s\n", "kernel", "shape", "median ms", "min ms", "GFLOP/s",
            "GB/s", "%gemm", "%copy", "target", "verdict");
     if (r->json) {
@@ -73,16 +76,25 @@ void report_begin(struct bench_report *r, const char *device)
 
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res)
 {
+    report_row_sized(r, item, res, 0);
+}
+
+void report_row_sized(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
+                      double copy_at_size_gbs)
+{
     double pg = r->arith_gflops > 0 && item->flops > 0 ? 100 * res->gflops / r->arith_gflops : 0;
     double pc = r->copy.gbs > 0 ? 100 * res->gbs / r->copy.gbs : 0;
     enum bench_role role = role_of(item);
-    double pct = role == ROLE_ARITH ? pg : role == ROLE_MEMORY ? pc : 0;
     double target = role == ROLE_ARITH ? BENCH_TARGET_ARITH : role == ROLE_MEMORY ? BENCH_TARGET_MEMORY : 0;
+    /* Too small for the peak: even a copy of its bytes misses the target against it. */
+    int small = role == ROLE_MEMORY && copy_at_size_gbs > 0 && copy_at_size_gbs < r->copy.gbs * target / 100;
+    double pct = role == ROLE_ARITH ? pg : small ? 100 * res->gbs / copy_at_size_gbs : role == ROLE_MEMORY ? pc : 0;
     int miss = target > 0 && pct < target;
     const char *verdict = role == ROLE_ALT ? "alt" : role == ROLE_NONE ? "n/a" : miss ? "MISS" : "ok";
+    const char *of = role == ROLE_ARITH ? "gemm" : small ? "copy*" : "copy";
     char tgt[16] = "-";
     if (target > 0)
-        snprintf(tgt, sizeof tgt, "%.0f%% %s", target, role == ROLE_ARITH ? "gemm" : "copy");
+        snprintf(tgt, sizeof tgt, "%.0f%% %s", target, of);
     printf("%-29s %-40s %10.3f %10.3f %9.2f %8.2f %5.0f%% %5.0f%% %-9s %s\n", item->kernel, item->shape,
            res->median_ms, res->min_ms, res->gflops, res->gbs, pg, pc, tgt, verdict);
     fflush(stdout);
@@ -95,9 +107,11 @@ void report_row(struct bench_report *r, const struct bench_item *item, const str
                          "\"bytes\": %.0f, \"pct_gemm\": %.2f, \"pct_copy\": %.2f, \"role\": \"%s\", ",
                 res->median_ms, res->min_ms, res->gflops, res->gbs, item->flops, item->bytes, pg, pc,
                 role_names[role]);
+        if (copy_at_size_gbs > 0)
+            fprintf(r->json, "\"copy_at_size_gbs\": %.4f, ", copy_at_size_gbs);
         if (target > 0)
             fprintf(r->json, "\"target_pct\": %.0f, \"target_of\": \"%s\", \"pct\": %.2f, ", target,
-                    role == ROLE_ARITH ? "gemm" : "copy", pct);
+                    small ? "copy_at_size" : of, pct);
         else
             fprintf(r->json, "\"target_pct\": null, \"target_of\": null, \"pct\": null, ");
         fprintf(r->json, "\"verdict\": \"%s\"}", miss ? "miss" : verdict);
@@ -114,7 +128,7 @@ void report_row(struct bench_report *r, const struct bench_item *item, const str
     struct bench_row *w = &r->row[r->kept++];
     snprintf(w->kernel, sizeof w->kernel, "%s", item->kernel);
     snprintf(w->shape, sizeof w->shape, "%s", item->shape);
-    w->role = role, w->pct = pct, w->miss = miss;
+    w->role = role, w->pct = pct, w->miss = miss, w->small = small;
 }
 
 static void summary_target(const struct bench_report *r, int n, enum bench_role role, const char *what)
@@ -133,7 +147,8 @@ static void summary_target(const struct bench_report *r, int n, enum bench_role 
         char shortby[32] = "no time measured";
         if (w->pct > 0)
             snprintf(shortby, sizeof shortby, "%.2fx short", target / w->pct);
-        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct, of, target, shortby);
+        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct,
+               w->small ? "a copy of its bytes" : of, target, shortby);
     }
 }
 
@@ -200,8 +215,11 @@ acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct b
     if (!report_wants(r, item->kernel))
         return ACL_OK;
     struct bench_result res;
+    double at = 0;
     acl_status st = bench_time(c, item, r->warmup, r->reps, &res);
+    if (st == ACL_OK && role_of(item) == ROLE_MEMORY && item->bytes <= BENCH_SMALL_BYTES)
+        st = bench_copy_at(c, item->bytes, r->reps, &at);
     if (st == ACL_OK)
-        report_row(r, item, &res);
+        report_row_sized(r, item, &res, at);
     return st;
 }

@@ -16,6 +16,7 @@ struct bench_row {
     char kernel[40], shape[64];
     enum bench_role role;
     double pct;       /* of the peak its target is against: arithmetic or copy */
+    int small;        /* a memory-bound row measured against a copy of its own bytes (report.c) */
     int miss;
 };
 
@@ -43,9 +44,16 @@ struct bench_report {
  * 60% of the copy bandwidth. */
 #define BENCH_TARGET_ARITH 50.0
 #define BENCH_TARGET_MEMORY 60.0
+/* A memory-bound row that moves at most this many bytes is also compared with a copy of its own bytes: where
+ * even that copy misses the target against the peak, a launch costs more than the bytes, and the row's target
+ * is against the copy of its size instead (marked copy* in the table). */
+#define BENCH_SMALL_BYTES (16.0 * 1024 * 1024)
 
 void report_begin(struct bench_report *r, const char *device);
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res);
+/* The same, with the bandwidth of a copy of the row's bytes (0: not measured). */
+void report_row_sized(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
+                      double copy_at_size_gbs);
 /* The summary on stdout, the end of the JSON; frees the kept rows. */
 void report_end(struct bench_report *r);
 /* Whether item names a kernel selected by --only. */
