@@ -82,6 +82,20 @@ ACL_RNG_FN acl_u32 acl_philox_bits(acl_u64 seed, acl_u64 step, acl_u64 index)
     return (word & 2u) ? high_pair : low_pair;
 }
 
+/* Dropout's draws: 16-bit numbers, eight from a block, laid out so that a kernel computing sixteen blocks at once
+ * on 16-lane vectors applies each output word to sixteen neighbouring elements without moving a lane. Index i
+ * is lane l = i mod 16 and row j = (i / 16) mod 8 of its chunk of 128, i / 128: it takes block
+ * (i / 128) * 16 + l (counter and key as above), word j / 2, the low half for even j and the high half for
+ * odd. Every block feeds eight elements of one chunk, so the numbers are as independent as Philox's words. */
+ACL_RNG_FN acl_u32 acl_philox_u16(acl_u64 seed, acl_u64 step, acl_u64 index)
+{
+    acl_u64 block = ((index >> 7) << 4) | (index & 15u);
+    acl_u32 j = (acl_u32)(index >> 4) & 7u;
+    /* word j / 2 of block: acl_philox_bits takes index 4 * block + word */
+    acl_u32 w = acl_philox_bits(seed, step, (block << 2) | (acl_u64)(j >> 1));
+    return (j & 1u) ? w >> 16 : w & 0xffffu;
+}
+
 /* A float uniform in [0, 1): the top 24 bits times 2^-24. Both steps are exact in float (24-bit integer, power
  * of two), so host and device agree bit for bit; the values are the multiples of 2^-24 from 0 to 1 - 2^-24. */
 ACL_RNG_FN float acl_philox_uniform(acl_u64 seed, acl_u64 step, acl_u64 index)

@@ -66,26 +66,55 @@ static void philox_layout_and_uniform(void **state)
     assert_true(fabs(sum / N - 0.5) < 5 * sqrt(1.0 / 12 / N));
 }
 
+/* Dropout's 16-bit draws: index i takes block (i / 128) * 16 + i mod 16, word ((i / 16) mod 8) / 2, the low
+ * half for even (i / 16) mod 8. */
+static void philox_u16_layout(void **state)
+{
+    (void)state;
+    /* Seed 0, step 0, block 0 is the first known-answer vector 0x6627e8d5 0xe169c58d 0xbc57ac4c 0x9b00dbd8:
+     * indices 0, 16, 32, ..., 112 read its four words, low half then high half. */
+    const acl_u32 want[8] = {0xe8d5, 0x6627, 0xc58d, 0xe169, 0xac4c, 0xbc57, 0xdbd8, 0x9b00};
+    for (int j = 0; j < 8; j++)
+        assert_true(acl_philox_u16(0, 0, 16 * (uint64_t)j) == want[j]);
+    /* Elsewhere, against the blocks computed directly: a chunk past 2^32 blocks, every lane and row. */
+    const uint64_t seed = 0x299f31d0a4093822ULL, step = 0x0370734413198a2eULL, chunk = 0x05a308d3243f6a8ULL;
+    for (int l = 0; l < 16; l++) {
+        uint64_t block = chunk * 16 + (uint64_t)l;
+        struct acl_philox4 ctr = {{(acl_u32)block, (acl_u32)(block >> 32), (acl_u32)step, (acl_u32)(step >> 32)}};
+        struct acl_philox4 out = acl_philox4x32_10(ctr, (acl_u32)seed, (acl_u32)(seed >> 32));
+        for (int j = 0; j < 8; j++) {
+            acl_u32 w = out.v[j / 2], half = (j & 1) ? w >> 16 : w & 0xffffu;
+            assert_true(acl_philox_u16(seed, step, chunk * 128 + 16 * (uint64_t)j + (uint64_t)l) == half);
+        }
+    }
+    /* The threshold: round(p * 2^16). */
+    assert_int_equal(dropout_p16(0.0f), 0);
+    assert_int_equal(dropout_p16(0.5f), 32768);
+    assert_int_equal(dropout_p16(0.3f), 19661); /* 0.3f * 65536 = 19660.8 */
+    assert_int_equal(dropout_p16(0.99999f), 65535);
+}
+
 /* ---- the reference -------------------------------------------------------------------------------- */
 
 static void reference_values(void **state)
 {
     (void)state;
-    /* Seed 0, step 0, indices 0..3 are the first known-answer block: uniforms 0x6627e8, 0xe169c5, 0xbc57ac,
-     * 0x9b00db over 2^24 = 0.3990, 0.8805, 0.7357, 0.6055. With p = 0.5 element 0 is dropped and the others
-     * are doubled; with p = 0.7 elements 0 and 3 are dropped and the others scaled by 1 / 0.3. */
-    const double x[4] = {1, 2, 3, 4}, dy[4] = {-1, 0.5, 2, 8};
-    double y[4], dx[4];
-    struct dropout_shape s = {1, 4, 4, 0, 0.5f, 0, 0};
+    /* Seed 0, step 0: the draws of indices 0, 16, 32 and 48 are 0xe8d5, 0x6627, 0xc58d and 0xe169 over 2^16 =
+     * 0.9095, 0.3990, 0.7717, 0.8805 (philox_u16_layout). With p = 0.5 element 16 is dropped and the others
+     * doubled; with p = 0.8 elements 16 and 32 are dropped and the others scaled by 1 / 0.2. */
+    double x[64], dy[64], y[64], dx[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = 1 + i, dy[i] = 0.5 * i - 3;
+    struct dropout_shape s = {1, 64, 64, 0, 0.5f, 0, 0};
     dropout_forward_ref(y, x, &s);
-    assert_true(y[0] == 0 && y[1] == 4 && y[2] == 6 && y[3] == 8);
+    assert_true(y[0] == 2 && y[16] == 0 && y[32] == 66 && y[48] == 98);
     memset(dx, 0xff, sizeof dx); /* overwritten, not accumulated */
     dropout_backward_ref(dx, dy, &s);
-    assert_true(dx[0] == 0 && dx[1] == 1 && dx[2] == 4 && dx[3] == 16);
-    s.p = 0.7f;
+    assert_true(dx[0] == -6 && dx[16] == 0 && dx[32] == 26 && dx[48] == 42);
+    s.p = 0.8f;
     dropout_forward_ref(y, x, &s);
-    double scale = 1 / (1 - (double)0.7f);
-    assert_true(y[0] == 0 && y[1] == 2 * scale && y[2] == 3 * scale && y[3] == 0);
+    double scale = 1 / (1 - (double)0.8f);
+    assert_true(y[0] == 1 * scale && y[16] == 0 && y[32] == 0 && y[48] == 49 * scale);
     /* p = 0 is the identity, NaN included (kept elements pass through). */
     const double z[3] = {-1.5, NAN, 1e30};
     dropout_forward_ref(y, z, &(struct dropout_shape){1, 3, 3, 0, 0.0f, 99, 12});
@@ -94,7 +123,7 @@ static void reference_values(void **state)
     struct dropout_shape m = {2, 3, 3, 0, 0.5f, 1234, 5};
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 3; c++)
-            assert_int_equal(dropout_kept_ref(&m, r, c), acl_philox_uniform(1234, 5, (uint64_t)(3 * r + c)) >= 0.5f);
+            assert_int_equal(dropout_kept_ref(&m, r, c), acl_philox_u16(1234, 5, (uint64_t)(3 * r + c)) >= 32768);
 }
 
 static void keep_rate_statistics(void **state)
@@ -253,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(philox_known_answers),
         cmocka_unit_test(philox_layout_and_uniform),
+        cmocka_unit_test(philox_u16_layout),
         cmocka_unit_test(reference_values),
         cmocka_unit_test(keep_rate_statistics),
         cmocka_unit_test(split_matches_whole),

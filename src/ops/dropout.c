@@ -38,10 +38,12 @@ acl_status dropout_check_shape(const struct dropout_shape *s)
 
 /* ---- reference ------------------------------------------------------------------------------- */
 
+uint32_t dropout_p16(float p) { return (uint32_t)lround((double)p * 65536.0); }
+
 int dropout_kept_ref(const struct dropout_shape *s, int r, int c)
 {
     uint64_t index = (uint64_t)r * (uint64_t)s->total_cols + (uint64_t)(s->col_base + c);
-    return acl_philox_uniform(s->seed, s->step, index) >= s->p;
+    return acl_philox_u16(s->seed, s->step, index) >= dropout_p16(s->p);
 }
 
 /* Forward and backward are the same map: multiply the kept elements by 1 / (1 - p), zero the others. */
@@ -84,7 +86,7 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
     ACL_TRY(check_view(op, "the output", y, n));
     ACL_TRY(check_view(op, "the input", x, n));
     float scale = (float)(1.0 / (1.0 - (double)s->p));
-    /* Dimension 1 runs over the rows, dimension 0 over chunks of 32 columns (cl/dropout.cl); a tensor whose
+    /* Dimension 1 runs over the rows, dimension 0 over chunks of 128 columns (cl/dropout.cl); a tensor whose
      * rows are whole logical rows (col_base is then 0) is one long row, so that short rows do not leave chunks
      * half empty. */
     int rows = s->rows, cols = s->cols;
@@ -92,14 +94,14 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
         rows = 1;
         cols = (int)n;
     }
-    size_t global[2] = {((size_t)cols + 31) / 32, (size_t)rows}, local[2] = {1, 1};
+    size_t global[2] = {((size_t)cols + 127) / 128, (size_t)rows}, local[2] = {1, 1};
     while (local[0] < global[0] && local[0] < DROPOUT_GROUP)
         local[0] *= 2;
     local[1] = DROPOUT_GROUP / local[0];
     ACL_TRY(acl_launch(c, "dropout_apply", 2, global, local,
                        ACL_ARGS(ARG_VIEW(y), ARG_VIEW(x), ARG_INT(rows), ARG_INT(cols),
                                 ARG_INT(rows == 1 ? cols : s->total_cols), ARG_INT(s->col_base), ARG_ULONG(s->seed),
-                                ARG_ULONG(s->step), ARG_FLOAT(s->p), ARG_FLOAT(scale)),
+                                ARG_ULONG(s->step), ARG_UINT(dropout_p16(s->p)), ARG_FLOAT(scale)),
                        ev));
 cleanup:
     return st;
@@ -264,7 +266,8 @@ acl_status dropout_selftest(struct acl_ctx *c, struct acl_selftest *t)
                          (1ULL << 34) - 6, t->tiny ? 515 : 4099));
 
     /* rows, cols, total_cols, col_base, p, seed, step. fc6/fc7 output at batch 1 and (full) 128; one element;
-     * odd sizes; p = 0 (identity) and p = 0.9; the right half of a feature-split layer (as on two devices). */
+     * odd sizes; p = 0 (identity) and p = 0.9; the right half of a feature-split layer (as on two devices);
+     * split columns whose rows start inside a chunk of 128 (a head, whole chunks, a tail, on every row). */
     const struct dropout_shape cases[] = {
         {1, 4096, 4096, 0, 0.5f, 1, 0},
         {1, 1, 1, 0, 0.3f, 2, 5},
@@ -272,10 +275,11 @@ acl_status dropout_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {2, 1021, 1021, 0, 0.0f, 4, 7},
         {7, 513, 513, 0, 0.9f, 5, 1ULL << 40},
         {5, 37, 74, 37, 0.5f, 6, 3},
+        {6, 400, 1000, 333, 0.37f, 9, 11},
         {128, 4096, 4096, 0, 0.5f, 0x5eedULL << 32, 123456},
         {128, 2048, 4096, 2048, 0.5f, 0x5eedULL << 32, 123456},
     };
-    int count = t->tiny ? 6 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 7 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++)
         ACL_TRY(check_case(c, t, &cases[i], 100 + (uint64_t)i));
 cleanup:

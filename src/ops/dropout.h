@@ -9,8 +9,9 @@
  * features are split across devices gets the mask the unsplit layer would. One device: total_cols = cols,
  * col_base = 0 (any flat tensor of n elements: rows 1, cols n).
  *
- * Element i is kept when acl_philox_uniform(seed, step, index) >= p, and then scaled by 1 / (1 - p), so the
- * expected output is the input and inference needs no rescaling. p = 0 is the identity; p must lie in [0, 1).
+ * Element i is kept when its 16-bit draw acl_philox_u16(seed, step, index) is at least dropout_p16(p) =
+ * round(p * 2^16), and then scaled by 1 / (1 - p), so the expected output is the input (to 2^-17 of p) and
+ * inference needs no rescaling. p = 0 is the identity; p must lie in [0, 1).
  * The trainer passes its step counter as step and a different seed for every dropout layer. */
 struct dropout_shape {
     int rows, cols;
@@ -22,6 +23,8 @@ struct dropout_shape {
 /* ACL_OK, or ACL_ERR_ARGUMENT naming what is wrong. */
 acl_status dropout_check_shape(const struct dropout_shape *s);
 
+/* The threshold of the 16-bit draws: round(p * 2^16), exact for the usual p = 0.5. */
+uint32_t dropout_p16(float p);
 /* Whether element (r, c) of the tensor is kept. */
 int dropout_kept_ref(const struct dropout_shape *s, int r, int c);
 /* y (rows, cols) = x / (1 - p) where kept, else 0. */
