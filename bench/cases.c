@@ -100,7 +100,10 @@ static acl_status case_sgemm(struct acl_ctx *c, struct bench_report *r)
             ACL_TRY(bench_buf(c, &b, (size_t)fa, &a.a));
             ACL_TRY(bench_buf(c, &b, (size_t)fb, &a.b));
             ACL_TRY(bench_buf(c, &b, (size_t)fc, &a.c));
-            st = report_time(c, r, &item);
+            double host = r->host_gflops > 0 ? bench_host_sgemm_at(r->host_threads, g->trans_a, g->trans_b, (int)g->m,
+                                                                   (int)g->n, (int)g->k, g->beta)
+                                              : 0;
+            st = report_time_host(c, r, &item, host);
         cleanup:
             bench_bufs_free(&b);
             if (st != ACL_OK)

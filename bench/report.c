@@ -76,11 +76,11 @@ void report_begin(struct bench_report *r, const char *device)
 
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res)
 {
-    report_row_sized(r, item, res, 0);
+    report_row_sized(r, item, res, 0, 0);
 }
 
 void report_row_sized(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
-                      double copy_at_size_gbs)
+                      double copy_at_size_gbs, double host_gflops)
 {
     double pg = r->arith_gflops > 0 && item->flops > 0 ? 100 * res->gflops / r->arith_gflops : 0;
     double pc = r->copy.gbs > 0 ? 100 * res->gbs / r->copy.gbs : 0;
@@ -109,6 +109,8 @@ void report_row_sized(struct bench_report *r, const struct bench_item *item, con
                 role_names[role]);
         if (copy_at_size_gbs > 0)
             fprintf(r->json, "\"copy_at_size_gbs\": %.4f, ", copy_at_size_gbs);
+        if (host_gflops > 0)
+            fprintf(r->json, "\"host_gflops_at_shape\": %.4f, ", host_gflops);
         if (target > 0)
             fprintf(r->json, "\"target_pct\": %.0f, \"target_of\": \"%s\", \"pct\": %.2f, ", target,
                     small ? "copy_at_size" : of, pct);
@@ -129,6 +131,7 @@ void report_row_sized(struct bench_report *r, const struct bench_item *item, con
     snprintf(w->kernel, sizeof w->kernel, "%s", item->kernel);
     snprintf(w->shape, sizeof w->shape, "%s", item->shape);
     w->role = role, w->pct = pct, w->miss = miss, w->small = small;
+    w->host_pct = host_gflops > 0 && r->arith_gflops > 0 ? 100 * host_gflops / r->arith_gflops : 0;
 }
 
 static void summary_target(const struct bench_report *r, int n, enum bench_role role, const char *what)
@@ -147,8 +150,11 @@ static void summary_target(const struct bench_report *r, int n, enum bench_role 
         char shortby[32] = "no time measured";
         if (w->pct > 0)
             snprintf(shortby, sizeof shortby, "%.2fx short", target / w->pct);
-        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s\n", w->kernel, w->shape, w->pct,
-               w->small ? "a copy of its bytes" : of, target, shortby);
+        char host[64] = "";
+        if (w->host_pct > 0)
+            snprintf(host, sizeof host, " (OpenBLAS on this product: %.0f%%)", w->host_pct);
+        printf("    %s %s: %.1f%% of %s, target %.0f%%: %s%s\n", w->kernel, w->shape, w->pct,
+               w->small ? "a copy of its bytes" : of, target, shortby, host);
     }
 }
 
@@ -212,6 +218,12 @@ int report_wants_kind(const struct bench_report *r, const char *prefix)
 
 acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item)
 {
+    return report_time_host(c, r, item, 0);
+}
+
+acl_status report_time_host(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item,
+                            double host_gflops)
+{
     if (!report_wants(r, item->kernel))
         return ACL_OK;
     struct bench_result res;
@@ -220,6 +232,6 @@ acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct b
     if (st == ACL_OK && role_of(item) == ROLE_MEMORY && item->bytes <= BENCH_SMALL_BYTES)
         st = bench_copy_at(c, item->bytes, r->reps, &at);
     if (st == ACL_OK)
-        report_row_sized(r, item, &res, at);
+        report_row_sized(r, item, &res, at, host_gflops);
     return st;
 }

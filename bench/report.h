@@ -17,6 +17,7 @@ struct bench_row {
     enum bench_role role;
     double pct;       /* of the peak its target is against: arithmetic or copy */
     int small;        /* a memory-bound row measured against a copy of its own bytes (report.c) */
+    double host_pct;  /* OpenBLAS on the row's own product, % of the arithmetic peak (0: not measured) */
     int miss;
 };
 
@@ -51,9 +52,10 @@ struct bench_report {
 
 void report_begin(struct bench_report *r, const char *device);
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res);
-/* The same, with the bandwidth of a copy of the row's bytes (0: not measured). */
+/* The same, with the bandwidth of a copy of the row's bytes and OpenBLAS's GFLOP/s on the row's own product
+ * (each 0: not measured). */
 void report_row_sized(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
-                      double copy_at_size_gbs);
+                      double copy_at_size_gbs, double host_gflops);
 /* The summary on stdout, the end of the JSON; frees the kept rows. */
 void report_end(struct bench_report *r);
 /* Whether item names a kernel selected by --only. */
@@ -63,5 +65,8 @@ int report_wants(const struct bench_report *r, const char *kernel);
 int report_wants_kind(const struct bench_report *r, const char *prefix);
 /* Times item and reports it (skipping what --only excludes). */
 acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item);
+/* The same, for a product OpenBLAS ran at host_gflops on the host (0: not measured), shown beside a miss. */
+acl_status report_time_host(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item,
+                            double host_gflops);
 
 #endif

@@ -68,6 +68,16 @@ check "mini model: the shares" $? "$(tail -n 3 <<<"$out")"
 sys.exit(0 if s["conv"] > 0 and s["fc"] > 0 and 0.5 < sum(s.values()) < 1.01 else s)' "$tmp/model.json"
 check "mini model: step_share in the JSON" $? "$(tail -c 300 "$tmp/model.json")"
 
+# The own SGEMM's products, three for each of mini's fc6, fc7 and fc8: each row carries OpenBLAS on the same
+# product when the bench has OpenBLAS.
+expect "mini sgemm" 0 "^sgemm\.tn +fc[0-9]+ weights m[0-9]+ n[0-9]+ k3 " -- \
+  "$bin" --shapes mini --batch 3 --reps 1 --only sgemm --json "$tmp/sgemm.json"
+"$py" -c 'import json, sys; o = json.load(open(sys.argv[1])); rows = o["results"]
+host = o["host_sgemm_gflops"] > 0
+bad = [r for r in rows if host != (r.get("host_gflops_at_shape", 0) > 0)]
+sys.exit(bad if bad or len(rows) != 9 else 0)' "$tmp/sgemm.json"
+check "mini sgemm: OpenBLAS on each product" $? "$(head -c 900 "$tmp/sgemm.json")"
+
 # A description file: one conv and one relu on a 9x9 image; the relu row is labelled by its conv.
 cat >"$tmp/tiny.net" <<'NET'
 input channels=2 size=9

@@ -244,7 +244,7 @@ static void verification_rejects(void **state)
     assert_true(row.pass);
 }
 
-/* The own SGEMM's vectors follow the device's preferred width where no table says otherwise. */
+/* The own SGEMM's tiles follow the device's preferred vector width where no table says otherwise. */
 static void device_defaults(void **state)
 {
     (void)state;
@@ -259,7 +259,7 @@ static void device_defaults(void **state)
     d.float_vector_width = 16;
     acl_tune_device_defaults(&t, &d);
     assert_int_equal(t.sg_vw, 16);
-    def.sg_vw = 16;
+    def.sg_vw = 16, def.sg_dm = 4, def.sg_dn = 4; /* and the dot tile that 32 registers hold */
     assert_int_equal(memcmp(&t, &def, sizeof t), 0); /* nothing else changes */
 }
 

@@ -179,8 +179,9 @@ int cmd_tune(int argc, char **argv)
     }
     printf("%-9s %-20s %-36s %11.3f %11.3f %7.2fx\n", "total", "", "", sum_def * 1e-6, sum_best * 1e-6,
            sum_best > 0 ? sum_def / sum_best : 0.0);
-    printf("\n%d candidates tried, %d rejected by verification, %d left untried by the budget, %.1f s\n", rep.tried,
-           rep.rejected, rep.skipped, rep.seconds);
+    printf("\n%d candidates tried, %d rejected by verification, %d left untried by the budget, %d winners not "
+           "confirmed by a second side-by-side timing (the defaults kept), %.1f s\n", rep.tried, rep.rejected,
+           rep.skipped, rep.unconfirmed, rep.seconds);
     char path[4200];
     acl_tune_path(ctx.cache_dir, &dev.info, path, sizeof path);
     if ((st = acl_tune_write(path, &dev.info, &rep.best)) != ACL_OK) {

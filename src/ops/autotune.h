@@ -34,6 +34,7 @@ struct tune_report {
     struct acl_tune best;
     int tried, rejected;
     int skipped; /* candidates the budget left untried */
+    int unconfirmed; /* groups whose winner did not beat the baseline again (autotune.c, confirm) */
     double seconds;
 };
 

@@ -34,10 +34,15 @@ void acl_tune_defaults(struct acl_tune *t)
 void acl_tune_device_defaults(struct acl_tune *t, const acl_device_info *dev)
 {
     acl_tune_defaults(t);
-    /* Measured on an AVX-512 EPYC through PoCL, paper's fc layers at batch 32, in one process: 16 wide ran the
-     * backward data 1.2x and fc8's forward 1.5x as fast as 8 wide, the rest within the noise. */
-    if (dev && dev->float_vector_width >= 16)
+    /* An AVX-512 EPYC through PoCL, paper's fc layers at batch 32, alternating tables in the quiet spells of a
+     * shared machine (bench_kernels --only sgemm, ms for fc6's forward, backward data, weight gradient): 8 wide
+     * with 2 x 5 dot tiles 19.5, 22.5, 27.5; 16 wide 19.4, 20.3, 28.1; 16 wide with 4 x 4 dot tiles (16
+     * accumulators of AVX-512's 32 registers) 16.1, 19.9, 29.3. */
+    if (dev && dev->float_vector_width >= 16) {
         t->sg_vw = 16;
+        t->sg_dm = 4;
+        t->sg_dn = 4;
+    }
 }
 
 static int pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
