@@ -28,6 +28,7 @@ typedef enum acl_status {
     ACL_ERR_MISMATCH,    /* a device result differs from the host reference */
     ACL_ERR_DIVERGED,    /* training produced a NaN or infinite loss */
     ACL_ERR_INTERRUPTED, /* stopped on request (Ctrl-C) after saving a checkpoint */
+    ACL_ERR_CONFLICT,    /* an argument contradicts a file (resuming a checkpoint with another batch size) */
 } acl_status;
 
 /* The status's name, e.g. "ACL_ERR_OPENCL". */

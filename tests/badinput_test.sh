@@ -223,6 +223,14 @@ damage() { echo "not a checkpoint" >"$1"; }
 resume_refused "not a checkpoint" "checkpoint.ckpt is not an alexnet-cl checkpoint" "$tmp/tiny.net"
 damage() { :; }
 resume_refused "another model" "checkpoint.ckpt is a checkpoint of another model: line 2 of its description is \"conv name=conv1 out=4 kernel=3\" where the model requested has \"conv name=conv1 out=6 kernel=3\"" "$tmp/tiny6.net"
+# A checkpoint resumed with another batch size: a usage error (exit 2) that names the batch to use.
+dir=$tmp/ck-batch
+cp -r "$tmp/run" "$dir"
+before=$(snap "$dir")
+expect "checkpoint: another --batch" 2 "checkpoint.ckpt was trained with batch 4; resume with --batch 4" -- \
+  "$bin" train --model "$tmp/tiny.net" --batch 3 --threads 1 --data "$tmp/good" --max-steps 4 --out "$dir" \
+  --resume "$dir/checkpoint.ckpt"
+same "checkpoint: another --batch leaves the folder unchanged" "$dir" "$before"
 expect "checkpoint: missing" 1 "cannot open checkpoint $tmp/no-such.ckpt" -- \
   "$bin" train "${run[@]}" --data "$tmp/good" --max-steps 4 --out "$tmp/o" --resume "$tmp/no-such.ckpt"
 

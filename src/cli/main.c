@@ -54,7 +54,7 @@ int cli_error(acl_status st, const char *what)
         }
     }
     fprintf(stderr, "alexnet-cl: %s: %s\n", what, msg);
-    return 1;
+    return st == ACL_ERR_CONFLICT ? EXIT_USAGE : 1; /* an argument the user must change */
 }
 
 int cli_check_model(const char *cmd, const char *model)

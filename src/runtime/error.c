@@ -63,6 +63,7 @@ const char *acl_status_name(acl_status status)
     case ACL_ERR_MISMATCH: return "ACL_ERR_MISMATCH";
     case ACL_ERR_DIVERGED: return "ACL_ERR_DIVERGED";
     case ACL_ERR_INTERRUPTED: return "ACL_ERR_INTERRUPTED";
+    case ACL_ERR_CONFLICT: return "ACL_ERR_CONFLICT";
     }
     return "ACL_ERR_UNKNOWN";
 }

@@ -223,7 +223,7 @@ static acl_status start(struct run *r, const struct acl_source *train)
             goto cleanup;
         }
         if (ck.state.batch != (uint32_t)cfg->batch) {
-            st = acl_fail(ACL_ERR_ARGUMENT, "%s was trained with batch %u; resume with --batch %u", cfg->resume,
+            st = acl_fail(ACL_ERR_CONFLICT, "%s was trained with batch %u; resume with --batch %u", cfg->resume,
                           ck.state.batch, ck.state.batch);
             goto cleanup;
         }
