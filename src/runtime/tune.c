@@ -23,7 +23,7 @@ void acl_tune_defaults(struct acl_tune *t)
     t->conv_px = 6; /* cl/conv.cl, cl/lrn.cl and cl/maxpool.cl define the same when no -D is given */
     t->conv_local = 8;
     t->lrn_vec = 8;
-    t->maxpool_vec = 8;
+    t->maxpool_vec = 16;
 }
 
 static int pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }

@@ -11,7 +11,7 @@
  *   conv_px 6
  *   conv_local 8
  *   lrn_vec 8
- *   maxpool_vec 8
+ *   maxpool_vec 16
  *   xgemm default | xgemm GEMMK=0 KREG=1 KWG=16 ... (the 16 names of acl_xgemm_names, in that order)
  *   checksum <16 hex digits: FNV-1a of every byte before this line>
  * A file whose key (engine, device, driver) differs, or that does not parse, validate and checksum, is
