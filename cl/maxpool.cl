@@ -166,6 +166,55 @@ static inline float16 mp_even16(__global const float *p)
         } \
     } while (0)
 
+/* MP_PAIR(W, clipped): two runs of W lanes, from output columns start and start1 (both whole: the row has
+ * more than W outputs), walked down the plane together, so that the plane's rows are read once, in order (a
+ * pass down the plane per run reads every input line twice, the second time from cache: at pool1's shape,
+ * 66% of the copy bandwidth in one pass against 53% in two). clipped applies to the second run. */
+#define MP_PAIR(W, clipped) MP_PAIR_W(W, clipped)
+#define MP_PAIR_W(W, clipped) \
+    do { \
+        int xs1 = 2 * start1; \
+        int##W clip = (clipped) ? (w - 3 - xs1 - 2 * MP_LANES##W) >> 31 : (int##W)0; \
+        __global const float *r = p + xs, *r1 = p + xs1; \
+        int##W at = xs + 2 * MP_LANES##W, at1 = xs1 + 2 * MP_LANES##W, t; \
+        float##W b0, b1, b2, c0, c1, c2; \
+        int##W a0, a1, a2, d0, d1, d2; \
+        MP_ROW3(W, b0, a0, r, at, 0); \
+        MP_ROW3(W, c0, d0, r1, at1, clip); \
+        for (int oy = 0; oy < oh; oy++) { \
+            MP_ROW3(W, b1, a1, r + w, at + w, 0); \
+            MP_ROW3(W, c1, d1, r1 + w, at1 + w, clip); \
+            t = MP_TAKES(b1, b0); \
+            b0 = select(b0, b1, t); \
+            a0 = select(a0, a1, t); \
+            t = MP_TAKES(c1, c0); \
+            c0 = select(c0, c1, t); \
+            d0 = select(d0, d1, t); \
+            if (oy < full) { \
+                r += 2 * w; \
+                r1 += 2 * w; \
+                at += 2 * w; \
+                at1 += 2 * w; \
+                MP_ROW3(W, b2, a2, r, at, 0); \
+                MP_ROW3(W, c2, d2, r1, at1, clip); \
+                t = MP_TAKES(b2, b0); \
+                b0 = select(b0, b2, t); \
+                a0 = select(a0, a2, t); \
+                t = MP_TAKES(c2, c0); \
+                c0 = select(c0, c2, t); \
+                d0 = select(d0, d2, t); \
+            } \
+            vstore##W(b0, 0, po + oy * ow + start); \
+            vstore##W(a0, 0, pa + oy * ow + start); \
+            vstore##W(c0, 0, po + oy * ow + start1); \
+            vstore##W(d0, 0, pa + oy * ow + start1); \
+            b0 = b2; \
+            a0 = a2; \
+            c0 = c2; \
+            d0 = d2; \
+        } \
+    } while (0)
+
 /* the fast path's vector widths: MAXPOOL_VEC, and half of it for rows of at most that many outputs */
 #if MAXPOOL_VEC == 16
 #define MP_HALF_VEC 8
@@ -195,7 +244,8 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
 #endif
     if (size == 3 && stride == 2 && pad == 0 && plane < planes - 1 && 2 * rw <= h * w) {
         int full = 2 * oh + 1 <= h ? oh : oh - 1; /* the windows with three rows */
-        for (int v = 0; v < (ow + rw - 1) / rw; v++) {
+        int runs = (ow + rw - 1) / rw;
+        for (int v = 0; v < runs; v++) {
             /* the last run moved left to end where the row ends; it stores again what the run before stored */
             int start = max(min(v * rw, ow - rw), 0), lanes = min(ow - start, rw), xs = 2 * start;
             int clipped = xs + 2 * lanes > w - 1; /* the last lane's window lacks its third column */
@@ -208,6 +258,15 @@ __kernel void maxpool_forward(__global float *out, int out_off, __global int *ar
                 continue;
             }
 #endif
+            if (v + 1 < runs) { /* runs v and v + 1 together */
+                int start1 = min((v + 1) * rw, ow - rw);
+                v++;
+                if (2 * start1 + 2 * rw > w - 1)
+                    MP_PAIR(MAXPOOL_VEC, 1);
+                else
+                    MP_PAIR(MAXPOOL_VEC, 0);
+                continue;
+            }
             if (clipped)
                 MP_STRIP(MAXPOOL_VEC, 1);
             else
