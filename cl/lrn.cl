@@ -8,16 +8,21 @@
  * Backward, with the window mirrored (c' in [c - (n-1)/2, c + n/2] are the channels whose window holds c):
  *   dx[c] = dy[c] * scale[c]^(-beta) - (2 alpha beta / n) * x[c] * sum_{c'} dy[c'] y[c'] / scale[c']
  *
- * Layout of the work: a 2-D range, dimension 1 over the N*C planes, dimension 0 over runs of LRN_VEC
- * neighbouring pixels of the plane (a work-item takes runs gid0, gid0 + size0, ... so that any launch size
- * is correct). A work-item computes its run with LRN_VEC-wide vector loads, one per window channel; the
- * neighbouring planes it reads were just read by the work-items of the channels before, so they come from
- * cache and each input crosses the memory bus about once. Explicit vectors, because a CPU implementation
- * (PoCL) vectorizes across work-items only when every work-item runs the same straight-line code, and the
- * window loop here has a runtime trip count. All work-items of a row take the same window, so the loop is
- * uniform on GPUs too. The last run of a plane, when the plane is not a multiple of LRN_VEC, is done
- * element by element with the same operations. The backward's rows are blocks of LRN_BLOCK channels, not
- * single channels (see there).
+ * Layout of the work: a 1-D range, one work-item per plane (forward) or per block of LRN_BLOCK neighbouring
+ * planes of an image (backward), walking its plane in runs of LRN_VEC pixels with LRN_VEC-wide vector loads, one
+ * per window channel; the last run, when the plane is not a multiple of LRN_VEC, is moved left to end where the
+ * plane ends (it stores again a few pixels the run before stored, the same values; a plane narrower than a
+ * vector goes pixel by pixel with the same operations). The neighbouring planes a work-item reads were just
+ * read by the work-item of the channels before, in the same work-group, so they come from cache and each input
+ * crosses the memory bus about once. Explicit vectors, because a CPU implementation (PoCL) vectorizes across
+ * work-items only when every work-item runs the same straight-line code, and the window loop here has a runtime
+ * trip count. Before, a 2-D range with a work-item per run (dimension 0 over the runs of a plane): PoCL's loop
+ * over 64 work-items each doing one run cost more than the run; measured after, old and new kernels in one
+ * process (interleaved, median of 21, batch 32, copy 26-27 GB/s): forward conv1 N32 C96 55x55 23.6% -> 42.9%
+ * of copy (47.2% with LRN_VEC 16), conv2 C256 27x27 29.3% -> 52.3% (54.6%); backward (median of 15, copy 28
+ * GB/s) conv1 44.0% -> 46.5%, conv2 38.6% -> 40.9%: the backward is held by its divides and square roots and by
+ * the 32 streams a work-item walks, not by PoCL's work-item loop. The backward's rows are blocks of LRN_BLOCK
+ * channels, not single channels (see there).
  *
  * scale^(-beta) for beta = 0.75 (the paper's and Caffe's value) is r * sqrt(r) with r = rsqrt(scale): a
  * few ulp, as pow, at a fraction of its cost (pow is the slowest builtin on CPUs and on most GPUs).
@@ -54,47 +59,49 @@ static inline float lrn_pow_s(float s, float beta)
     return pow(s, -beta);
 }
 
-/* Global (any, N*C); rows = N*C, plane = H*W. alpha_over_n = alpha / n. out and scale may not alias inp. */
+/* Global (N*C) or more; rows = N*C, plane = H*W. alpha_over_n = alpha / n. out and scale may not alias inp.
+ * One work-item per plane; the last run moved left to end where the plane ends, its pixels that the run before
+ * stored stored again with the same values (a plane narrower than a vector goes pixel by pixel). */
 __kernel void lrn_forward(__global float *out, int out_off, __global float *scale, int scale_off,
                           __global const float *inp, int inp_off, int channels, int plane, int rows, int size,
                           float alpha_over_n, float beta, float k)
 {
-    int row = get_global_id(1);
+    int row = get_global_id(0);
     if (row >= rows)
         return;
     /* remainder as row - q * d: LLVM otherwise pairs div and rem with a `freeze` that Oclgrind cannot run */
     int c = row - row / channels * channels;
     int lo = max(c - size / 2, 0) - c, hi = min(c + (size - 1) / 2, channels - 1) - c; /* window, relative */
-    int runs = (plane + LRN_VEC - 1) / LRN_VEC;
-    for (int v = get_global_id(0); v < runs; v += get_global_size(0)) {
-        int p = v * LRN_VEC, at = row * plane + p;
-        __global const float *x = inp + inp_off + at;
-        if (p + LRN_VEC <= plane) {
+    __global const float *x = inp + inp_off + row * plane;
+    __global float *so = scale + scale_off + row * plane, *yo = out + out_off + row * plane;
+    if (plane >= LRN_VEC) {
+        for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
+            int p = min(p0, plane - LRN_VEC);
             lrn_floatv sum = 0.0f;
             for (int j = lo; j <= hi; j++) {
-                lrn_floatv xv = lrn_loadv(0, x + j * plane);
+                lrn_floatv xv = lrn_loadv(0, x + p + j * plane);
                 sum = mad(xv, xv, sum);
             }
             lrn_floatv s = mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k);
-            lrn_storev(s, 0, scale + scale_off + at);
+            lrn_storev(s, 0, so + p);
             /* s > 0 (k > 0, alpha >= 0 are checked by the launcher); a NaN input makes s NaN and so y NaN. */
-            lrn_storev(lrn_loadv(0, x) * lrn_pow_v(s, beta), 0, out + out_off + at);
-        } else {
-            for (int e = 0; e < plane - p; e++) {
-                float sum = 0.0f;
-                for (int j = lo; j <= hi; j++) {
-                    float xv = x[j * plane + e];
-                    sum = mad(xv, xv, sum);
-                }
-                float s = mad(alpha_over_n, sum, k);
-                scale[scale_off + at + e] = s;
-                out[out_off + at + e] = x[e] * lrn_pow_s(s, beta);
+            lrn_storev(lrn_loadv(0, x + p) * lrn_pow_v(s, beta), 0, yo + p);
+        }
+    } else {
+        for (int e = 0; e < plane; e++) {
+            float sum = 0.0f;
+            for (int j = lo; j <= hi; j++) {
+                float xv = x[j * plane + e];
+                sum = mad(xv, xv, sum);
             }
+            float s = mad(alpha_over_n, sum, k);
+            so[e] = s;
+            yo[e] = x[e] * lrn_pow_s(s, beta);
         }
     }
 }
 
-/* Global (any, N * ceil(C / LRN_BLOCK)). coef = 2 * alpha * beta / n. Gathers over the channels whose window
+/* Global (N * ceil(C / LRN_BLOCK)) or more, one work-item per block. coef = 2 * alpha * beta / n. Gathers over the channels whose window
  * holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring channels of a run: the quotient
  * dy * y / scale of each channel in the union of their windows is computed once and added to the sums of the
  * outputs whose window holds it, in ascending channel order as before. Five divides per output (with n = 5)
@@ -129,7 +136,7 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
                            int size, float coef, float beta)
 {
     int blocks = (channels + LRN_BLOCK - 1) / LRN_BLOCK;
-    int row = get_global_id(1); /* image * blocks + block */
+    int row = get_global_id(0); /* image * blocks + block */
     if (row >= rows)
         return;
     int img = row / blocks, c0 = (row - img * blocks) * LRN_BLOCK;
@@ -137,13 +144,14 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
     int before = (size - 1) / 2, after = size / 2;
     /* the union of the windows, and each channel's window, relative to c0 */
     int lo = max(c0 - before, 0) - c0, hi = min(c0 + cn - 1 + after, channels - 1) - c0;
-    int runs = (plane + LRN_VEC - 1) / LRN_VEC;
-    for (int v = get_global_id(0); v < runs; v += get_global_size(0)) {
-        int p = v * LRN_VEC, at = (img * channels + c0) * plane + p;
-        __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
-        __global const float *x = inp + inp_off + at;
-        __global float *dx = dinp + dinp_off + at;
-        if (p + LRN_VEC <= plane) {
+    int at0 = (img * channels + c0) * plane;
+    if (plane >= LRN_VEC) {
+        /* the last run moved left to end where the plane ends; it stores again what the run before stored */
+        for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
+            int at = at0 + min(p0, plane - LRN_VEC);
+            __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
+            __global const float *x = inp + inp_off + at;
+            __global float *dx = dinp + dinp_off + at;
             /* named sums, not an array: PoCL keeps a private array on the stack */
             lrn_floatv acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
             for (int j = lo; j <= hi; j++) {
@@ -155,22 +163,25 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
             LRN_BACKWARD_STORE(1, acc1);
             LRN_BACKWARD_STORE(2, acc2);
             LRN_BACKWARD_STORE(3, acc3);
-        } else {
-            for (int q = 0; q < plane - p; q++) {
-                float acc[LRN_BLOCK];
+        }
+    } else {
+        __global const float *dy = dout + dout_off + at0, *y = out + out_off + at0, *s = scale + scale_off + at0;
+        __global const float *x = inp + inp_off + at0;
+        __global float *dx = dinp + dinp_off + at0;
+        for (int q = 0; q < plane; q++) {
+            float acc[LRN_BLOCK];
+            for (int i = 0; i < LRN_BLOCK; i++)
+                acc[i] = 0.0f;
+            for (int j = lo; j <= hi; j++) {
+                int e = j * plane + q;
+                float t = dy[e] * (y[e] / s[e]);
                 for (int i = 0; i < LRN_BLOCK; i++)
-                    acc[i] = 0.0f;
-                for (int j = lo; j <= hi; j++) {
-                    int e = j * plane + q;
-                    float t = dy[e] * (y[e] / s[e]);
-                    for (int i = 0; i < LRN_BLOCK; i++)
-                        if (j >= i - before && j <= i + after)
-                            acc[i] += t;
-                }
-                for (int i = 0; i < cn; i++) {
-                    int e = i * plane + q;
-                    dx[e] = dy[e] * lrn_pow_s(s[e], beta) - coef * x[e] * acc[i];
-                }
+                    if (j >= i - before && j <= i + after)
+                        acc[i] += t;
+            }
+            for (int i = 0; i < cn; i++) {
+                int e = i * plane + q;
+                dx[e] = dy[e] * lrn_pow_s(s[e], beta) - coef * x[e] * acc[i];
             }
         }
     }

@@ -85,21 +85,9 @@ void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const
 
 /* ---- launchers ------------------------------------------------------------------------------- */
 
-/* Dimension 1 runs over the N*C planes, dimension 0 over runs of pixels within a plane (cl/lrn.cl). The
- * kernels loop when dimension 0 is short of the runs, so RUN only sizes the launch (LRN_VEC's default); a
- * group covers a whole plane where it can, so that few work-items fall off its end. */
-enum { LRN_RUN = 8, LRN_GROUP = 64, LRN_BLOCK = 4 /* as cl/lrn.cl */ };
-
-static void launch_size(const struct lrn_shape *s, size_t global[2], size_t local[2])
-{
-    size_t runs = ((size_t)s->h * s->w + LRN_RUN - 1) / LRN_RUN;
-    local[0] = 1;
-    while (local[0] < runs && local[0] < (size_t)LRN_GROUP)
-        local[0] *= 2;
-    local[1] = LRN_GROUP / local[0];
-    global[0] = runs;
-    global[1] = (size_t)s->n * s->c;
-}
+/* One work-item per plane (forward) or per block of LRN_BLOCK planes (backward), PLANES to a group
+ * (cl/lrn.cl). */
+enum { LRN_BLOCK = 4 /* as cl/lrn.cl */, LRN_PLANES = 16 };
 
 acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view scale, struct acl_view inp,
                        const struct lrn_shape *s, cl_event *ev)
@@ -111,9 +99,8 @@ acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view s
     if ((st = view_fits("out", out, total)) != ACL_OK || (st = view_fits("scale", scale, total)) != ACL_OK ||
         (st = view_fits("inp", inp, total)) != ACL_OK)
         return st;
-    size_t global[2], local[2];
-    launch_size(s, global, local);
-    return acl_launch(c, "lrn_forward", 2, global, local,
+    size_t global = (size_t)s->n * s->c, local = LRN_PLANES; /* one work-item per plane (cl/lrn.cl) */
+    return acl_launch(c, "lrn_forward", 1, &global, &local,
                       ACL_ARGS(ARG_VIEW(out), ARG_VIEW(scale), ARG_VIEW(inp), ARG_INT(s->c), ARG_INT(s->h * s->w),
                                ARG_INT(s->n * s->c), ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size),
                                ARG_FLOAT(s->beta), ARG_FLOAT(s->k)),
@@ -131,11 +118,9 @@ acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view
         (st = view_fits("inp", inp, total)) != ACL_OK || (st = view_fits("out", out, total)) != ACL_OK ||
         (st = view_fits("scale", scale, total)) != ACL_OK)
         return st;
-    size_t global[2], local[2];
-    launch_size(s, global, local);
     int rows = s->n * ((s->c + LRN_BLOCK - 1) / LRN_BLOCK); /* the backward takes LRN_BLOCK channels a row */
-    global[1] = (size_t)rows;
-    return acl_launch(c, "lrn_backward", 2, global, local,
+    size_t global = (size_t)rows, local = LRN_PLANES; /* one work-item per row (cl/lrn.cl) */
+    return acl_launch(c, "lrn_backward", 1, &global, &local,
                       ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_VIEW(out), ARG_VIEW(scale),
                                ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(rows), ARG_INT(s->size),
                                ARG_FLOAT(2.0 * s->alpha * s->beta / s->size), ARG_FLOAT(s->beta)),
