@@ -101,11 +101,11 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
     }
 }
 
-/* Global (N * ceil(C / LRN_BLOCK)) or more, one work-item per block. coef = 2 * alpha * beta / n. Gathers over the channels whose window
- * holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring channels of a run: the quotient
- * dy * y / scale of each channel in the union of their windows is computed once and added to the sums of the
- * outputs whose window holds it, in ascending channel order as before. Five divides per output (with n = 5)
- * kept this kernel compute-bound on PoCL; with blocks of 4 there are two. */
+/* Global (N * ceil(C / LRN_BLOCK)) or more, one work-item per block. coef = 2 * alpha * beta / n. Gathers over
+ * the channels whose window holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring
+ * channels: for each run, the quotient dy * y / scale of each channel in the union of their windows is computed
+ * once and added to the sums of the outputs whose window holds it, in ascending channel order as before. Five
+ * divides per output (with n = 5) kept this kernel compute-bound on PoCL; with blocks of 4 there are two. */
 #define LRN_BLOCK 4 /* the sums below are written out for 4 */
 /* Adds q, the term of channel c0 + j, to the sums of the block's outputs c0 + i whose window holds it:
  * i - before <= j <= i + after. */
