@@ -27,11 +27,11 @@
  * scale^(-beta) for beta = 0.75 (the paper's and Caffe's value) is r * sqrt(r) with r = rsqrt(scale): a
  * few ulp, as pow, at a fraction of its cost (pow is the slowest builtin on CPUs and on most GPUs).
  *
- * Defines: LRN_VEC (2, 4, 8 or 16; default 8): pixels per vector.
+ * Defines: LRN_VEC (2, 4, 8 or 16; default 16, for AVX-512 CPUs): pixels per vector.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. */
 
 #ifndef LRN_VEC
-#define LRN_VEC 8
+#define LRN_VEC 16
 #endif
 
 #define LRN_CAT_(a, b) a##b

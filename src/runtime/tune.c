@@ -22,7 +22,7 @@ void acl_tune_defaults(struct acl_tune *t)
     memset(t, 0, sizeof *t);
     t->conv_px = 6; /* cl/conv.cl, cl/lrn.cl and cl/maxpool.cl define the same when no -D is given */
     t->conv_local = 8;
-    t->lrn_vec = 8;
+    t->lrn_vec = 16;
     t->maxpool_vec = 16;
 }
 
