@@ -40,6 +40,21 @@
 #define lrn_loadv LRN_CAT(vload, LRN_VEC)
 #define lrn_storev LRN_CAT(vstore, LRN_VEC)
 
+/* LRN_POW_INV(s, pw, inv): pw = s^(-beta) and inv = 1 / s, vectors, for s > 0. At beta = 0.75 both come from
+ * r = rsqrt(s) (pw = r sqrt(r), inv = r r: three square roots and divides, where a divide for inv makes four;
+ * the backward is bound by them on CPUs), a few ulp from 1 / s. */
+#define LRN_POW_INV(s, pw, inv) \
+    do { \
+        if (beta == 0.75f) { \
+            lrn_floatv r_ = rsqrt(s); \
+            pw = r_ * sqrt(r_); \
+            inv = r_ * r_; \
+        } else { \
+            pw = pow((s), (lrn_floatv)(-beta)); \
+            inv = 1.0f / (s); \
+        } \
+    } while (0)
+
 /* s^(-beta) for s > 0, vector and scalar: the same operations, so a pixel gets the same value either way. */
 static inline lrn_floatv lrn_pow_v(lrn_floatv s, float beta)
 {
@@ -121,13 +136,11 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
             acc3 += (q); \
     } while (0)
 /* dx of output c0 + i from its sum, when the block has that channel */
-#define LRN_BACKWARD_STORE(i, acc) \
+#define LRN_BACKWARD_STORE(i, acc, pw) \
     do { \
         if ((i) < cn) { \
             int e_ = (i) * plane; \
-            lrn_storev(lrn_loadv(0, dy + e_) * lrn_pow_v(lrn_loadv(0, s + e_), beta) - \
-                           (lrn_floatv)coef * lrn_loadv(0, x + e_) * (acc), \
-                       0, dx + e_); \
+            lrn_storev(lrn_loadv(0, dy + e_) * (pw) - (lrn_floatv)coef * lrn_loadv(0, x + e_) * (acc), 0, dx + e_); \
         } \
     } while (0)
 __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const float *dout, int dout_off,
@@ -153,16 +166,32 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
             __global const float *x = inp + inp_off + at;
             __global float *dx = dinp + dinp_off + at;
             /* named sums, not an array: PoCL keeps a private array on the stack */
-            lrn_floatv acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+            lrn_floatv acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, pw0 = 0.0f, pw1 = 0.0f, pw2 = 0.0f,
+                       pw3 = 0.0f;
             for (int j = lo; j <= hi; j++) {
                 int e = j * plane;
-                lrn_floatv q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) / lrn_loadv(0, s + e));
+                lrn_floatv q, sv = lrn_loadv(0, s + e);
+                if (j >= 0 && j < cn) { /* the block's own channel: its scale^(-beta), and 1 / scale from it */
+                    lrn_floatv pw, inv;
+                    LRN_POW_INV(sv, pw, inv);
+                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) * inv);
+                    if (j == 0)
+                        pw0 = pw;
+                    else if (j == 1)
+                        pw1 = pw;
+                    else if (j == 2)
+                        pw2 = pw;
+                    else
+                        pw3 = pw;
+                } else {
+                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) / sv);
+                }
                 LRN_ADD_TO_WINDOWS(q, j);
             }
-            LRN_BACKWARD_STORE(0, acc0);
-            LRN_BACKWARD_STORE(1, acc1);
-            LRN_BACKWARD_STORE(2, acc2);
-            LRN_BACKWARD_STORE(3, acc3);
+            LRN_BACKWARD_STORE(0, acc0, pw0);
+            LRN_BACKWARD_STORE(1, acc1, pw1);
+            LRN_BACKWARD_STORE(2, acc2, pw2);
+            LRN_BACKWARD_STORE(3, acc3, pw3);
         }
     } else {
         __global const float *dy = dout + dout_off + at0, *y = out + out_off + at0, *s = scale + scale_off + at0;
