@@ -74,45 +74,68 @@ static inline float lrn_pow_s(float s, float beta)
     return pow(s, -beta);
 }
 
-/* Global (N*C) or more; rows = N*C, plane = H*W. alpha_over_n = alpha / n. out and scale may not alias inp.
- * One work-item per plane; the last run moved left to end where the plane ends, its pixels that the run before
- * stored stored again with the same values (a plane narrower than a vector goes pixel by pixel). */
+/* Global (rows) or more; plane = H*W; per = 1 or 2 channels a work-item, rows = N * ceil(C / per). alpha_over_n
+ * = alpha / n. out and scale may not alias inp. A work-item takes per neighbouring planes of an image: the
+ * union of their windows is loaded once, each load added to the sums of the planes whose window holds it (in
+ * ascending channel order, as with one plane). The last run moved left to end where the plane ends, its pixels
+ * that the run before stored stored again with the same values (a plane narrower than a vector goes pixel by
+ * pixel). */
 __kernel void lrn_forward(__global float *out, int out_off, __global float *scale, int scale_off,
                           __global const float *inp, int inp_off, int channels, int plane, int rows, int size,
-                          float alpha_over_n, float beta, float k)
+                          float alpha_over_n, float beta, float k, int per)
 {
     int row = get_global_id(0);
     if (row >= rows)
         return;
-    /* remainder as row - q * d: LLVM otherwise pairs div and rem with a `freeze` that Oclgrind cannot run */
-    int c = row - row / channels * channels;
-    int lo = max(c - size / 2, 0) - c, hi = min(c + (size - 1) / 2, channels - 1) - c; /* window, relative */
-    __global const float *x = inp + inp_off + row * plane;
-    __global float *so = scale + scale_off + row * plane, *yo = out + out_off + row * plane;
+    int blocks = (channels + per - 1) / per;
+    int img = row / blocks, c = (row - img * blocks) * per, cn = min(per, channels - c);
+    /* the windows of c and c + 1, relative to c; with one plane, the second is empty and after the first */
+    int lo0 = max(c - size / 2, 0) - c, hi0 = min(c + (size - 1) / 2, channels - 1) - c;
+    int lo1 = cn == 2 ? max(c + 1 - size / 2, 0) - c : hi0 + 1;
+    int hi1 = cn == 2 ? min(c + 1 + (size - 1) / 2, channels - 1) - c : hi0;
+    int at = (img * channels + c) * plane;
+    __global const float *x = inp + inp_off + at;
+    __global float *so = scale + scale_off + at, *yo = out + out_off + at;
     if (plane >= LRN_VEC) {
         for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
-            int p = min(p0, plane - LRN_VEC);
-            lrn_floatv sum = 0.0f;
-            for (int j = lo; j <= hi; j++) {
+            int p = min(p0, plane - LRN_VEC), j = lo0;
+            lrn_floatv sum0 = 0.0f, sum1 = 0.0f;
+            for (; j < lo1; j++) { /* the first window only */
                 lrn_floatv xv = lrn_loadv(0, x + p + j * plane);
-                sum = mad(xv, xv, sum);
+                sum0 = mad(xv, xv, sum0);
             }
-            lrn_floatv s = mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k);
-            lrn_storev(s, 0, so + p);
+            for (; j <= hi0; j++) { /* both */
+                lrn_floatv xv = lrn_loadv(0, x + p + j * plane);
+                sum0 = mad(xv, xv, sum0);
+                sum1 = mad(xv, xv, sum1);
+            }
+            for (; j <= hi1; j++) { /* the second only */
+                lrn_floatv xv = lrn_loadv(0, x + p + j * plane);
+                sum1 = mad(xv, xv, sum1);
+            }
             /* s > 0 (k > 0, alpha >= 0 are checked by the launcher); a NaN input makes s NaN and so y NaN. */
+            lrn_floatv s = mad((lrn_floatv)alpha_over_n, sum0, (lrn_floatv)k);
+            lrn_storev(s, 0, so + p);
             lrn_storev(lrn_loadv(0, x + p) * lrn_pow_v(s, beta), 0, yo + p);
+            if (cn == 2) {
+                s = mad((lrn_floatv)alpha_over_n, sum1, (lrn_floatv)k);
+                lrn_storev(s, 0, so + plane + p);
+                lrn_storev(lrn_loadv(0, x + plane + p) * lrn_pow_v(s, beta), 0, yo + plane + p);
+            }
         }
     } else {
-        for (int e = 0; e < plane; e++) {
-            float sum = 0.0f;
-            for (int j = lo; j <= hi; j++) {
-                float xv = x[j * plane + e];
-                sum = mad(xv, xv, sum);
+        for (int i = 0; i < cn; i++)
+            for (int e = i * plane; e < i * plane + plane; e++) {
+                int lo = i ? lo1 : lo0, hi = i ? hi1 : hi0;
+                float sum = 0.0f;
+                for (int j = lo; j <= hi; j++) {
+                    float xv = x[j * plane + e - i * plane];
+                    sum = mad(xv, xv, sum);
+                }
+                float s = mad(alpha_over_n, sum, k);
+                so[e] = s;
+                yo[e] = x[e] * lrn_pow_s(s, beta);
             }
-            float s = mad(alpha_over_n, sum, k);
-            so[e] = s;
-            yo[e] = x[e] * lrn_pow_s(s, beta);
-        }
     }
 }
 
