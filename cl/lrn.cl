@@ -8,21 +8,28 @@
  * Backward, with the window mirrored (c' in [c - (n-1)/2, c + n/2] are the channels whose window holds c):
  *   dx[c] = dy[c] * scale[c]^(-beta) - (2 alpha beta / n) * x[c] * sum_{c'} dy[c'] y[c'] / scale[c']
  *
- * Layout of the work: a 1-D range, one work-item per plane (forward) or per block of LRN_BLOCK neighbouring
- * planes of an image (backward), walking its plane in runs of LRN_VEC pixels with LRN_VEC-wide vector loads, one
- * per window channel; the last run, when the plane is not a multiple of LRN_VEC, is moved left to end where the
- * plane ends (it stores again a few pixels the run before stored, the same values; a plane narrower than a
- * vector goes pixel by pixel with the same operations). The neighbouring planes a work-item reads were just
- * read by the work-item of the channels before, in the same work-group, so they come from cache and each input
- * crosses the memory bus about once. Explicit vectors, because a CPU implementation (PoCL) vectorizes across
- * work-items only when every work-item runs the same straight-line code, and the window loop here has a runtime
- * trip count. Before, a 2-D range with a work-item per run (dimension 0 over the runs of a plane): PoCL's loop
- * over 64 work-items each doing one run cost more than the run; measured after, old and new kernels in one
- * process (interleaved, median of 21, batch 32, copy 26-27 GB/s): forward conv1 N32 C96 55x55 23.6% -> 42.9%
- * of copy (47.2% with LRN_VEC 16), conv2 C256 27x27 29.3% -> 52.3% (54.6%); backward (median of 15, copy 28
- * GB/s) conv1 44.0% -> 46.5%, conv2 38.6% -> 40.9%: the backward is held by its divides and square roots and by
- * the 32 streams a work-item walks, not by PoCL's work-item loop. The backward's rows are blocks of LRN_BLOCK
- * channels, not single channels (see there).
+ * Layout of the work: a 1-D range, one work-item per plane or pair of planes (forward) or per block of LRN_BLOCK
+ * neighbouring planes of an image (backward), walking its planes in runs of LRN_VEC pixels with LRN_VEC-wide vector
+ * loads, one per window channel; the last run, when the plane is not a multiple of LRN_VEC, is moved left to end
+ * where the plane ends (it stores again a few pixels the run before stored, the same values; a plane narrower than
+ * a vector goes pixel by pixel with the same operations). The neighbouring planes a work-item reads were just read
+ * by the work-item of the channels before, in the same work-group, so they come from cache and each input crosses
+ * the memory bus about once. Explicit vectors, because a CPU implementation (PoCL) vectorizes across work-items only
+ * when every work-item runs the same straight-line code, and the window loop here has a runtime trip count.
+ *
+ * What bounds them on PoCL (2-core AVX-512 EPYC), found by taking parts out: before, a 2-D range with a work-item
+ * per run, PoCL's loop over 64 work-items each doing one run cost more than the run. The forward with that gone is
+ * bound by its window loads from cache, not by pow or memory: with a window of one channel it runs at 86-90% of
+ * the copy bandwidth, with five at about 50%, without the pow about the same; so where planes are large (conv1's
+ * 55x55) a work-item takes two planes and loads the union of their windows once (6 loads for 2 outputs, not 10),
+ * 15-18% faster; at conv2's 27x27 two planes ran 5-15% slower (even with a window of one), so they keep one. The
+ * backward was bound by divides and square roots (PoCL's rsqrt is a square root and a divide): a block's own
+ * channels now take both scale^(-beta) and 1 / scale from one rsqrt, 1.5x faster; taking out every divide left it
+ * where it is. Measured, old and new kernels timed in one process, interleaved (median of 21, forward, or 15,
+ * backward; batch 32; copy 16-24 GB/s on a machine shared with other work), two rounds: forward conv1 N32 C96
+ * 55x55 36.7/36.4% -> 78.6/78.1% of copy (2.1x faster), conv2 C256 27x27 34.2/24.9% -> 54.5/58.9% (1.6-2.4x);
+ * backward conv1 36.1/35.1% -> 49.1/53.6% (1.4-1.5x), conv2 29.8/33.9% -> 44.9/50.2% (1.5x). The backward's rows
+ * are blocks of LRN_BLOCK channels, not single channels (see there).
  *
  * scale^(-beta) for beta = 0.75 (the paper's and Caffe's value) is r * sqrt(r) with r = rsqrt(scale): a
  * few ulp, as pow, at a fraction of its cost (pow is the slowest builtin on CPUs and on most GPUs).
@@ -143,7 +150,8 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
  * the channels whose window holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring
  * channels: for each run, the quotient dy * y / scale of each channel in the union of their windows is computed
  * once and added to the sums of the outputs whose window holds it, in ascending channel order as before. Five
- * divides per output (with n = 5) kept this kernel compute-bound on PoCL; with blocks of 4 there are two. */
+ * divides per output (with n = 5) kept this kernel compute-bound on PoCL; with blocks of 4 there are two, and one
+ * when the block's own channels take 1 / scale from the rsqrt of their scale^(-beta) (LRN_POW_INV). */
 #define LRN_BLOCK 4 /* the sums below are written out for 4 */
 /* Adds q, the term of channel c0 + j, to the sums of the block's outputs c0 + i whose window holds it:
  * i - before <= j <= i + after. */

@@ -7,32 +7,38 @@
  * that contain it and chose it, in a fixed order: deterministic, no atomics, dinp overwritten. On CPUs and
  * for rows narrower than a backward run, one work-item scatters each plane instead, in the same order.
  *
- * Forward layout: a 1-D range over the N*C planes, one work-item per plane (a CPU runs a work-group as a loop
- * over its work-items, so a plane's worth of straight vector code per work-item is what it runs fastest). The
- * plane's output columns are cut into runs of vector width; the last run, when the row is not a multiple of
- * it, is moved left to end where the row ends (it stores again a few columns the run before stored, the same
- * values). The work-item walks each run down the plane, so the row arithmetic steps from row to row.
- * AlexNet's pooling (3x3, stride 2, no padding, floor or ceil mode) takes a fast path: lane j of a run reads
- * its window's columns 2 j, 2 j + 1, 2 j + 2 of a row as three vectors of contiguous loads (the even lanes of
- * two vectors each), takes the row's winner, and merges three rows per window, the last of which is the first
- * of the next window, so each input row is scanned once per run. Its width is MAXPOOL_VEC, or half of it for
- * rows of at most that many outputs (pool5's 6), where a full width would leave most lanes idle. A row
- * narrower than a run stores whole vectors that spill into the rows after it, which the same work-item
- * writes next (only a store that would leave the plane is cut to the row). The loads read up to 2 VEC + 1
- * floats past a window, at most a plane further, so the last plane takes the general path. Other windows
- * take the general path: lanes over a run of MP_VEC columns, each element loaded lane by lane and masked
- * outside the input.
- * Before (2-D range of runs of 8 columns walking the plane, loops over the window with runtime bounds, about
- * 35 instructions an output on PoCL) the forward ran at 17-25% of the copy bandwidth; measured after, old and
- * new kernels in one process (interleaved, median of 21, batch 32, copy 28-35 GB/s): pool1 N32 C96 55->27
- * 29.5% -> 51.8% of copy, pool2 C256 27->13 40.0% -> 68.9%, pool5 C256 13->6 29.6% -> 67.5%.
+ * Forward layout: a 1-D range over the N*C planes, one work-item per plane (a CPU runs a work-group as a loop over
+ * its work-items, so a plane's worth of straight vector code per work-item is what it runs fastest). The plane's
+ * output columns are cut into runs of vector width; the last run, when the row is not a multiple of it, is moved
+ * left to end where the row ends (it stores again a few columns the run before stored, the same values). The
+ * work-item walks each run down the plane, so the row arithmetic steps from row to row, and two runs of a row (a
+ * row of up to 2 VEC outputs, pool1's 27) together, so that the plane is read in one pass, in order: a pass per run
+ * read every input line twice, the second time from cache, and ran slower (pool1 about 53% of the copy bandwidth
+ * against 66%). AlexNet's pooling (3x3, stride 2, no padding, floor or ceil mode) takes a fast path: lane j of a
+ * run reads its window's columns 2j, 2j + 1, 2j + 2 of a row as three vectors of contiguous loads (the even lanes
+ * of two vectors each), takes the row's winner, and merges three rows per window, the last of which is the first of
+ * the next window, so each input row is scanned once per run. Its width is MAXPOOL_VEC, or half of it for rows of
+ * at most that many outputs (pool5's 6), where a full width would leave most lanes idle. A row narrower than a run
+ * stores whole vectors that spill into the rows after it, which the same work-item writes next (only a store that
+ * would leave the plane is cut to the row). The loads read up to 2 VEC + 1 floats past a window, at most a plane
+ * further, so the last plane takes the general path. Other windows take the general path: lanes over a run of
+ * MP_VEC columns, each element loaded lane by lane and masked outside the input.
+ * Why: before, a 2-D range of runs of 8 columns, each work-item a run walking its plane with loops over the window
+ * with runtime bounds, the forward spent about 35 instructions an output (callgrind, PoCL) and ran about as fast
+ * with its data in cache (batch 2 to 4) as out of it: it was bound by instructions, not memory. Measured after, the
+ * old and new kernels timed in one process, interleaved (median of 21, batch 32, PoCL on a 2-core AVX-512 EPYC
+ * shared with other work, copy 17-26 GB/s), two rounds: pool1 N32 C96 55->27 34.9/32.4% -> 62.6/65.8% of the copy
+ * bandwidth (1.8-2.0x faster), pool2 C256 27->13 33.4/39.1% -> 48.5/54.9% (1.4x; 69-77% in quieter rounds), pool5
+ * C256 13->6 20.3/25.5% -> 44.1/63.6% (2.2-2.5x).
  *
  * Backward layout: a 2-D range, dimension 1 over the N*C planes, dimension 0 over runs of MP_VEC neighbouring
  * input columns; a work-item takes runs gid0, gid0 + size0, ... so that any launch size is correct, and walks
  * its run down the whole plane. The lanes of a vector are the columns of the run, so every lane takes the same
  * loop trip counts; a CPU implementation (PoCL) vectorizes across work-items only when they run the same
  * straight-line code, which window loops with runtime bounds are not. At stride 2 the gather reads a run's
- * windows with contiguous loads.
+ * windows with contiguous loads. On CPUs the plane is scattered (see above): 45-70% of the copy bandwidth at pool1,
+ * 60-110% at pool2 and pool5 in interleaved runs; zeroing each row just before the first window that reaches it,
+ * instead of the whole plane first, made no difference that the noise of this machine let us see.
  *
  * Defines: MAXPOOL_VEC (4, 8 or 16; default 16): the forward fast path's columns per vector. Everything else
  * takes MP_VEC = min(MAXPOOL_VEC, 8).
