@@ -49,7 +49,7 @@ static struct acl_tune tuned(void)
     t.conv_px = 4;
     t.conv_local = 16;
     t.lrn_vec = 4;
-    t.maxpool_vec = 16;
+    t.maxpool_vec = 8;
     t.sg_vw = 16;
     t.sg_tm = 4;
     t.sg_nn_tm = 7;

@@ -683,8 +683,8 @@ static int candidates(enum tune_kind k, int phase, const struct acl_tune *best, 
                 out[n++].conv_local = local[i];
             }
     } else if (k == TUNE_LRN && phase == 0) {
-        static const int vec[] = {4, 16};
-        for (size_t i = 0; i < 2; i++)
+        static const int vec[] = {8, 4, 16};
+        for (size_t i = 0; i < 3; i++)
             if (vec[i] != best->lrn_vec) {
                 out[n] = *best;
                 out[n++].lrn_vec = vec[i];
@@ -705,8 +705,8 @@ static int candidates(enum tune_kind k, int phase, const struct acl_tune *best, 
             memcpy(out[n++].xgemm, sets[i], sizeof sets[i]);
         }
     } else if (k == TUNE_POOL && phase == 0) {
-        static const int vec[] = {4, 16};
-        for (size_t i = 0; i < 2; i++)
+        static const int vec[] = {8, 4, 16};
+        for (size_t i = 0; i < 3; i++)
             if (vec[i] != best->maxpool_vec) {
                 out[n] = *best;
                 out[n++].maxpool_vec = vec[i];

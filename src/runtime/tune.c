@@ -22,8 +22,8 @@ void acl_tune_defaults(struct acl_tune *t)
     memset(t, 0, sizeof *t);
     t->conv_px = 6; /* cl/conv.cl, cl/lrn.cl and cl/maxpool.cl define the same when no -D is given */
     t->conv_local = 8;
-    t->lrn_vec = 8;
-    t->maxpool_vec = 8;
+    t->lrn_vec = 16;
+    t->maxpool_vec = 16;
     t->sg_vw = 8; /* cl/sgemm.cl's defaults */
     t->sg_tm = 6;
     t->sg_nn_tm = 5;

@@ -10,8 +10,8 @@
  *   driver <CL_DRIVER_VERSION>
  *   conv_px 6
  *   conv_local 8
- *   lrn_vec 8
- *   maxpool_vec 8
+ *   lrn_vec 16
+ *   maxpool_vec 16
  *   sgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5
  *   xgemm default | xgemm GEMMK=0 KREG=1 KWG=16 ... (the 16 names of acl_xgemm_names, in that order)
  *   checksum <16 hex digits: FNV-1a of every byte before this line>
