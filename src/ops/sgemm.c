@@ -22,7 +22,9 @@ enum { KB = 128, MAX_TN = 32 };
 /* sgemm_tn_small: the longest k it takes, and the row tiles per work-item. At fc6's weight gradient (m4096 n9216
  * k32, beta 1), against sgemm_tn's 48 GFLOP per processor-second: 59 for one row tile (no barrier, op(A)'s row
  * read from one pointer), 77 for 8, 87 for 16 and 32, 71 for 64 (each work-item's strip of C spans more pages);
- * 80 and 85 against 50 and 47 at fc7 and fc8, 101 against 61 at k128. */
+ * 80 and 85 against 50 and 47 at fc7 and fc8, 101 against 61 at k128. Since its group takes the row tiles in
+ * turn (a barrier each, cl/sgemm.cl), groups of 32 or 64 column tiles and 8 or 32 row tiles a work-item measured
+ * within the noise of 16 and 16. */
 enum { SMALL_K = 128, RT = 16 };
 
 /* sgemm_nn_rt (the backward data product, m = batch): the most row tiles per work-item, cl/sgemm.cl's SG_NN_RT.
@@ -193,6 +195,9 @@ acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
          * n 17); beta 0 and 0.5, padded; k at its limit; and just past it, or too narrow or short, sgemm_tn */
         {1, 0, 6, 16, 3, 0, 1, 1},       {1, 0, 7, 17, 20, 1, 0.5f, 0.5f}, {1, 0, 23, 50, 128, 0, 1, 0},
         {1, 0, 23, 50, 129, 2, 1, 1},    {1, 0, 5, 40, 9, 0, 1, 1},        {1, 0, 40, 15, 9, 0, 1, 0},
+        /* sgemm_tn_small with more column tiles than a group (17 or 34): the launch rounds up, and the work-items
+         * past n still reach every barrier; row tiles past m in the group's last rows; padded, beta 0.5 */
+        {1, 0, 50, 539, 20, 1, 1, 0.5f},
         /* the tiny cases end here */
         {0, 0, 67, 129, 131, 1, 1, 0},   {1, 0, 130, 97, 32, 0, 1, 1},    {0, 1, 33, 67, 300, 2, 1, 0},
         {0, 1, 32, 1000, 4096, 0, 1, 0}, /* fc8 forward at batch 32 */
@@ -200,7 +205,7 @@ acl_status sgemm_selftest(struct acl_ctx *c, struct acl_selftest *t)
         {1, 0, 1000, 4096, 32, 0, 1, 1}, /* fc8 backward weights, accumulating */
         {1, 0, 200, 1000, 128, 3, 1, 0}, /* more row tiles than one work-item's, k = batch 128, padded */
     };
-    int count = t->tiny ? 19 : (int)(sizeof cases / sizeof cases[0]);
+    int count = t->tiny ? 20 : (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) {
         acl_status st = check_case(c, t, &cases[i], 4000 + (uint64_t)i);
         if (st != ACL_OK)
