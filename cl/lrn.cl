@@ -13,9 +13,10 @@
  * multiple of LRN_VEC, is moved left to end where the plane ends (it stores again a few pixels the run before
  * stored, the same values; a plane narrower than a vector goes pixel by pixel with the same operations). The
  * neighbouring planes a work-item reads were just read by the work-item of the channels before, in the same
- * work-group, so they come from cache and each input crosses the memory bus about once. Backward: one work-item
- * per run of LRN_VEC pixels of an image, walking the image's channels in order with the window's terms in
- * registers (see there). Explicit vectors, because a CPU implementation (PoCL) vectorizes across work-items only
+ * work-group, so they come from cache and each input crosses the memory bus about once. Backward: for large
+ * planes, the same with blocks of LRN_BLOCK neighbouring planes (lrn_backward_blocks); for smaller ones, one
+ * work-item per run of LRN_VEC pixels of an image, walking the image's channels in order with the window's terms
+ * in registers (lrn_backward). Explicit vectors, because a CPU implementation (PoCL) vectorizes across work-items only
  * when every work-item runs the same straight-line code, and the loops here have runtime trip counts.
  *
  * What bounds them on PoCL (2-core AVX-512 EPYC), found by taking parts out: before, a 2-D range with a work-item
@@ -30,7 +31,8 @@
  * backward; batch 32; copy 16-24 GB/s on a machine shared with other work), two rounds: forward conv1 N32 C96
  * 55x55 36.7/36.4% -> 78.6/78.1% of copy (2.1x faster), conv2 C256 27x27 34.2/24.9% -> 54.5/58.9% (1.6-2.4x);
  * backward conv1 36.1/35.1% -> 49.1/53.6% (1.4-1.5x), conv2 29.8/33.9% -> 44.9/50.2% (1.5x), with blocks of 4
- * channels a work-item. The backward now walks the channels (see there), 1.2-1.3x faster again.
+ * channels a work-item (lrn_backward_blocks). Below 2048 pixels a plane the backward now walks the channels (see
+ * there), 1.15-1.2x faster again at conv2.
  *
  * Walking the channels with the window in registers (each input loaded once), tried for both: alone it ran 2x
  * slower than the plane layouts (forward conv1 4.5 -> 11.0 ms, backward 11.0 -> 15.0 ms, in one process), though
@@ -167,6 +169,109 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
                 so[e] = s;
                 yo[e] = x[e] * lrn_pow_s(s, beta);
             }
+    }
+}
+
+/* The backward where planes are large (conv1's 55x55: the walk below ran from 7% slower to 1.3x faster there, in
+ * one process; the launcher takes this from 2048 pixels a plane). Global (N * ceil(C / LRN_BLOCK)) or more, one
+ * work-item per block. coef = 2 * alpha * beta / n. Gathers over
+ * the channels whose window holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring
+ * channels: for each run, the quotient dy * y / scale of each channel in the union of their windows is computed
+ * once and added to the sums of the outputs whose window holds it, in ascending channel order as before. Five
+ * divides per output (with n = 5) kept this kernel compute-bound on PoCL; with blocks of 4 there are two, and one
+ * when the block's own channels take 1 / scale from the rsqrt of their scale^(-beta) (LRN_POW_INV). */
+#define LRN_BLOCK 4 /* the sums below are written out for 4 */
+/* Adds q, the term of channel c0 + j, to the sums of the block's outputs c0 + i whose window holds it:
+ * i - before <= j <= i + after. */
+#define LRN_ADD_TO_WINDOWS(q, j) \
+    do { \
+        if ((j) <= after) \
+            acc0 += (q); \
+        if ((j) >= 1 - before && (j) <= 1 + after) \
+            acc1 += (q); \
+        if ((j) >= 2 - before && (j) <= 2 + after) \
+            acc2 += (q); \
+        if ((j) >= 3 - before) \
+            acc3 += (q); \
+    } while (0)
+/* dx of output c0 + i from its sum, when the block has that channel */
+#define LRN_BACKWARD_STORE(i, acc, pw) \
+    do { \
+        if ((i) < cn) { \
+            int e_ = (i) * plane; \
+            lrn_storev(lrn_loadv(0, dy + e_) * (pw) - (lrn_floatv)coef * lrn_loadv(0, x + e_) * (acc), 0, dx + e_); \
+        } \
+    } while (0)
+__kernel void lrn_backward_blocks(__global float *dinp, int dinp_off, __global const float *dout, int dout_off,
+                           __global const float *inp, int inp_off, __global const float *out, int out_off,
+                           __global const float *scale, int scale_off, int channels, int plane, int rows,
+                           int size, float coef, float beta)
+{
+    int blocks = (channels + LRN_BLOCK - 1) / LRN_BLOCK;
+    int row = get_global_id(0); /* image * blocks + block */
+    if (row >= rows)
+        return;
+    int img = row / blocks, c0 = (row - img * blocks) * LRN_BLOCK;
+    int cn = min(LRN_BLOCK, channels - c0); /* channels of this block */
+    int before = (size - 1) / 2, after = size / 2;
+    /* the union of the windows, and each channel's window, relative to c0 */
+    int lo = max(c0 - before, 0) - c0, hi = min(c0 + cn - 1 + after, channels - 1) - c0;
+    int at0 = (img * channels + c0) * plane;
+    if (plane >= LRN_VEC) {
+        /* the last run moved left to end where the plane ends; it stores again what the run before stored */
+        for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
+            int at = at0 + min(p0, plane - LRN_VEC);
+            __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
+            __global const float *x = inp + inp_off + at;
+            __global float *dx = dinp + dinp_off + at;
+            /* named sums, not an array: PoCL keeps a private array on the stack */
+            lrn_floatv acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, pw0 = 0.0f, pw1 = 0.0f, pw2 = 0.0f,
+                       pw3 = 0.0f;
+            for (int j = lo; j <= hi; j++) {
+                int e = j * plane;
+                lrn_floatv q, sv = lrn_loadv(0, s + e);
+                if (j >= 0 && j < cn) { /* the block's own channel: its scale^(-beta), and 1 / scale from it */
+                    lrn_floatv pw, inv;
+                    LRN_POW_INV(sv, pw, inv);
+                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) * inv);
+                    if (j == 0)
+                        pw0 = pw;
+                    else if (j == 1)
+                        pw1 = pw;
+                    else if (j == 2)
+                        pw2 = pw;
+                    else
+                        pw3 = pw;
+                } else {
+                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) / sv);
+                }
+                LRN_ADD_TO_WINDOWS(q, j);
+            }
+            LRN_BACKWARD_STORE(0, acc0, pw0);
+            LRN_BACKWARD_STORE(1, acc1, pw1);
+            LRN_BACKWARD_STORE(2, acc2, pw2);
+            LRN_BACKWARD_STORE(3, acc3, pw3);
+        }
+    } else {
+        __global const float *dy = dout + dout_off + at0, *y = out + out_off + at0, *s = scale + scale_off + at0;
+        __global const float *x = inp + inp_off + at0;
+        __global float *dx = dinp + dinp_off + at0;
+        for (int q = 0; q < plane; q++) {
+            float acc[LRN_BLOCK];
+            for (int i = 0; i < LRN_BLOCK; i++)
+                acc[i] = 0.0f;
+            for (int j = lo; j <= hi; j++) {
+                int e = j * plane + q;
+                float t = dy[e] * (y[e] / s[e]);
+                for (int i = 0; i < LRN_BLOCK; i++)
+                    if (j >= i - before && j <= i + after)
+                        acc[i] += t;
+            }
+            for (int i = 0; i < cn; i++) {
+                int e = i * plane + q;
+                dx[e] = dy[e] * lrn_pow_s(s[e], beta) - coef * x[e] * acc[i];
+            }
+        }
     }
 }
 
