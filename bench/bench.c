@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ops/add.h"
+#include "ops/check.h"
 #include "runtime/error.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -78,23 +79,35 @@ static acl_status enqueue_copy_kernel(struct acl_ctx *c, void *arg)
     return tensor_copy(c, (struct acl_view){a->dst, 0}, (struct acl_view){a->src, 0}, a->bytes / 4, NULL);
 }
 
+/* The source (filled) and destination of a copy of a->bytes. */
+static acl_status copy_bufs(struct acl_ctx *c, struct copy_arg *a)
+{
+    acl_status st = ACL_OK;
+    ACL_TRY(acl_buffer(c, a->bytes, &a->src));
+    ACL_TRY(acl_buffer(c, a->bytes, &a->dst));
+    ACL_TRY(acl_fill_float(c, a->src, 0, a->bytes / 4, 1.0f));
+cleanup:
+    return st;
+}
+
+static void copy_free(struct copy_arg *a)
+{
+    cl_mem m[2] = {a->src, a->dst};
+    acl_release_mems(m, 2);
+}
+
 acl_status bench_copy_at(struct acl_ctx *c, double bytes, int reps, double *gbs)
 {
     acl_status st = ACL_OK;
     size_t floats = (size_t)(bytes / 8) > 0 ? (size_t)(bytes / 8) : 1;
     struct copy_arg a = {NULL, NULL, floats * 4};
-    ACL_TRY(acl_buffer(c, a.bytes, &a.src));
-    ACL_TRY(acl_buffer(c, a.bytes, &a.dst));
-    ACL_TRY(acl_fill_float(c, a.src, 0, floats, 1.0f));
+    ACL_TRY(copy_bufs(c, &a));
     struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy_kernel, &a, 0};
     struct bench_result r = {0};
     ACL_TRY(bench_time(c, &item, 1, reps, &r));
     *gbs = r.gbs;
 cleanup:
-    if (a.src)
-        clReleaseMemObject(a.src);
-    if (a.dst)
-        clReleaseMemObject(a.dst);
+    copy_free(&a);
     return st;
 }
 
@@ -104,9 +117,7 @@ acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
     struct copy_arg a = {NULL, NULL, (size_t)128 << 20};
     if (a.bytes > c->dev.info.max_alloc_bytes / 2)
         a.bytes = (size_t)(c->dev.info.max_alloc_bytes / 2);
-    ACL_TRY(acl_buffer(c, a.bytes, &a.src));
-    ACL_TRY(acl_buffer(c, a.bytes, &a.dst));
-    ACL_TRY(acl_fill_float(c, a.src, 0, a.bytes / 4, 1.0f));
+    ACL_TRY(copy_bufs(c, &a));
     struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, enqueue_copy, &a, 0};
     struct bench_result r = {0}; /* GCC 12 -O2 cannot see that bench_time sets it on success */
     ACL_TRY(bench_time(c, &item, 1, 5, &r));
@@ -116,9 +127,6 @@ acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
     out->kernel_gbs = r.gbs;
     out->gbs = out->buffer_gbs > out->kernel_gbs ? out->buffer_gbs : out->kernel_gbs;
 cleanup:
-    if (a.src)
-        clReleaseMemObject(a.src);
-    if (a.dst)
-        clReleaseMemObject(a.dst);
+    copy_free(&a);
     return st;
 }
