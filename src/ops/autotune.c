@@ -23,6 +23,8 @@
 #include "runtime/error.h"
 
 #define TUNE_REPS 3
+/* The most coordinates a group's search walks, one a phase (candidates() has none for the phases a group lacks). */
+#define TUNE_PHASES 4
 /* A candidate must beat the one in hand by this much to replace it: below that it is noise on a shared CPU. */
 #define TUNE_MIN_GAIN 0.03
 
@@ -343,37 +345,31 @@ cleanup:
     return st;
 }
 
-acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row)
+/* Verifies one case as c is built now, on its own verification inputs. */
+static acl_status verify_one(struct acl_ctx *c, struct tune_case *tc, acl_check_row *row)
 {
     acl_status st = ACL_OK;
-    struct tune_case tc = {.kind = TUNE_FC, .fc = *s};
-    ACL_TRY(ver_make(c, &tc));
-    ACL_TRY(ver_run(c, &tc, row));
+    ACL_TRY(ver_make(c, tc));
+    ACL_TRY(ver_run(c, tc, row));
 cleanup:
-    ver_free(tc.ver);
+    ver_free(tc->ver);
+    tc->ver = NULL;
     return st;
+}
+
+acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row)
+{
+    return verify_one(c, &(struct tune_case){.kind = TUNE_FC, .fc = *s}, row);
 }
 
 acl_status tune_verify_sgemm(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row)
 {
-    acl_status st = ACL_OK;
-    struct tune_case tc = {.kind = TUNE_SGEMM, .fc = *s};
-    ACL_TRY(ver_make(c, &tc));
-    ACL_TRY(ver_run(c, &tc, row));
-cleanup:
-    ver_free(tc.ver);
-    return st;
+    return verify_one(c, &(struct tune_case){.kind = TUNE_SGEMM, .fc = *s}, row);
 }
 
 acl_status tune_verify_conv(struct acl_ctx *c, const struct conv_shape *s, acl_check_row *row)
 {
-    acl_status st = ACL_OK;
-    struct tune_case tc = {.kind = TUNE_CONV, .conv = *s};
-    ACL_TRY(ver_make(c, &tc));
-    ACL_TRY(ver_run(c, &tc, row));
-cleanup:
-    ver_free(tc.ver);
-    return st;
+    return verify_one(c, &(struct tune_case){.kind = TUNE_CONV, .conv = *s}, row);
 }
 
 /* ---- timing ----------------------------------------------------------------------------------- */
@@ -512,17 +508,14 @@ static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, si
         tune_xgemm_str(t, buf, size);
 }
 
-/* Whether t builds its program differently from c's. */
+/* Whether b builds the group's program differently from a: the -D defines the program is built with differ
+ * (runtime/tune.c says which values each program takes). */
 static int needs_rebuild(enum tune_kind k, const struct acl_tune *a, const struct acl_tune *b)
 {
-    if (k == TUNE_CONV)
-        return a->conv_px != b->conv_px;
-    if (k == TUNE_LRN)
-        return a->lrn_vec != b->lrn_vec;
-    if (k == TUNE_SGEMM)
-        return a->sg_vw != b->sg_vw || a->sg_tm != b->sg_tm || a->sg_nn_tm != b->sg_nn_tm || a->sg_dm != b->sg_dm ||
-               a->sg_dn != b->sg_dn;
-    return a->maxpool_vec != b->maxpool_vec;
+    char da[256] = "", db[256] = "";
+    acl_tune_defines(a, group_program(k), da, sizeof da);
+    acl_tune_defines(b, group_program(k), db, sizeof db);
+    return strcmp(da, db) != 0;
 }
 
 static acl_status set_tune(struct acl_ctx *c, enum tune_kind k, const struct acl_tune *t)
@@ -759,7 +752,7 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
         for (int i = 0; i < ncases; i++)
             if (cases[i].kind == k)
                 cases[i].default_ns = cases[i].best_ns = cases[i].cur_ns;
-        for (int phase = 0; phase < (k == TUNE_SGEMM ? 4 : 2); phase++) {
+        for (int phase = 0; phase < TUNE_PHASES; phase++) {
             struct acl_tune cand[8];
             int nc = candidates(k, phase, &rep->best, cand);
             for (int j = 0; j < nc; j++) {
