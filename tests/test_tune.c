@@ -149,7 +149,8 @@ static void corrupt_files(void **state)
     /* An Xgemm set that violates CLBlast's constraints is not trusted from a file either. */
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
-                              "maxpool_vec 8\n" SGEMM_LINE "xgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 "
+                              "maxpool_vec 8\n" SGEMM_LINE
+                              "xgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 "
                               "NDIMC=4 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=16 VWN=16\n");
     ignored(path, &d, "MWG % (MDIMC*VWM)");
     /* The own SGEMM's tiles: out of range, or not in the expected form. */
@@ -183,7 +184,8 @@ static void other_key(void **state)
     snprintf(other.driver_version, sizeof other.driver_version, "1.2.4");
     ignored(path, &other, "another engine, device or driver");
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine 0.0.0-old\ndevice Test Device 9000\n"
-                              "driver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\n" SGEMM_LINE "xgemm default\n");
+                              "driver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\n" SGEMM_LINE
+                              "xgemm default\n");
     ignored(path, &d, "engine 0.0.0-old");
     /* Format 1, before the own SGEMM's tiles: ignored, not half read. */
     write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING

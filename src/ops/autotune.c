@@ -71,12 +71,6 @@ static size_t pool_out(const struct pool_shape *s)
 }
 static size_t lrn_len(const struct lrn_shape *s) { return (size_t)s->n * s->c * s->h * s->w; }
 
-void tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size)
-{
-    snprintf(buf, size, "sgemm vw=%d tm=%d nn_tm=%d dm=%d dn=%d", t->sg_vw, t->sg_tm, t->sg_nn_tm, t->sg_dm,
-             t->sg_dn);
-}
-
 void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size)
 {
     if (!t->xgemm_set) {
@@ -502,8 +496,11 @@ static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, si
         snprintf(buf, size, "lrn_vec=%d", t->lrn_vec);
     else if (k == TUNE_POOL)
         snprintf(buf, size, "maxpool_vec=%d", t->maxpool_vec);
-    else if (k == TUNE_SGEMM)
-        tune_sgemm_str(t, buf, size);
+    else if (k == TUNE_SGEMM) {
+        char sg[96];
+        acl_tune_sgemm_str(t, sg, sizeof sg);
+        snprintf(buf, size, "sgemm %s", sg);
+    }
     else
         tune_xgemm_str(t, buf, size);
 }

@@ -44,8 +44,6 @@ struct tune_report {
 acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, double budget_s, int verbose,
                         struct tune_report *rep);
 
-/* The own SGEMM's tiles as the table shows them. */
-void tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size);
 /* The name of a CLBlast Xgemm set as the table shows it. */
 void tune_xgemm_str(const struct acl_tune *t, char *buf, size_t size);
 

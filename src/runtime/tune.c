@@ -121,6 +121,11 @@ void acl_tune_defines(const struct acl_tune *t, const char *cl_name, char *out, 
                  t->sg_tm, t->sg_nn_tm, t->sg_dm, t->sg_dn);
 }
 
+void acl_tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "vw=%d tm=%d nn_tm=%d dm=%d dn=%d", t->sg_vw, t->sg_tm, t->sg_nn_tm, t->sg_dm, t->sg_dn);
+}
+
 void acl_tune_path(const char *cache_dir, const acl_device_info *dev, char *path, size_t size)
 {
     /* Named by the device alone, so that a table of another driver or engine version is found, reported and
@@ -136,11 +141,13 @@ void acl_tune_path(const char *cache_dir, const acl_device_info *dev, char *path
 /* The table's text without the checksum line. */
 static int format_body(const acl_device_info *dev, const struct acl_tune *t, char *buf, size_t size)
 {
+    char sg[96];
+    acl_tune_sgemm_str(t, sg, sizeof sg);
     int n = snprintf(buf, size,
                      "alexnet-cl tuning table %d\nengine %s\ndevice %s\ndriver %s\nconv_px %d\nconv_local %d\n"
-                     "lrn_vec %d\nmaxpool_vec %d\nsgemm vw=%d tm=%d nn_tm=%d dm=%d dn=%d\nxgemm",
+                     "lrn_vec %d\nmaxpool_vec %d\nsgemm %s\nxgemm",
                      ACL_TUNE_FORMAT, ACL_VERSION_STRING, dev->name, dev->driver_version, t->conv_px, t->conv_local,
-                     t->lrn_vec, t->maxpool_vec, t->sg_vw, t->sg_tm, t->sg_nn_tm, t->sg_dm, t->sg_dn);
+                     t->lrn_vec, t->maxpool_vec, sg);
     if (!t->xgemm_set)
         n += snprintf(buf + n, size - (size_t)n, " default");
     else
@@ -306,8 +313,11 @@ void acl_tune_load(const char *cache_dir, const struct acl_device_ref *dev, int 
             fprintf(stderr, "alexnet-cl: warning: %s; CLBlast keeps its defaults\n", acl_last_error());
         t->xgemm_set = 0;
     }
-    if (got && verbose)
-        fprintf(stderr, "alexnet-cl: tuning table %s: conv_px %d conv_local %d lrn_vec %d maxpool_vec %d sgemm "
-                "vw=%d tm=%d nn_tm=%d dm=%d dn=%d xgemm %s\n", path, t->conv_px, t->conv_local, t->lrn_vec,
-                t->maxpool_vec, t->sg_vw, t->sg_tm, t->sg_nn_tm, t->sg_dm, t->sg_dn, t->xgemm_set ? "tuned" : "default");
+    if (got && verbose) {
+        char sg[96];
+        acl_tune_sgemm_str(t, sg, sizeof sg);
+        fprintf(stderr, "alexnet-cl: tuning table %s: conv_px %d conv_local %d lrn_vec %d maxpool_vec %d sgemm %s "
+                "xgemm %s\n", path, t->conv_px, t->conv_local, t->lrn_vec, t->maxpool_vec, sg,
+                t->xgemm_set ? "tuned" : "default");
+    }
 }

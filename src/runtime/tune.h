@@ -61,6 +61,8 @@ int acl_xgemm_valid(const size_t v[ACL_XGEMM_NPARAMS], char *why, size_t size);
  * other options already). Only a program's own defines, so tuning one program leaves the others' cache
  * keys alone. */
 void acl_tune_defines(const struct acl_tune *t, const char *cl_name, char *out, size_t size);
+/* The own SGEMM's tiles as the file's sgemm line holds them: "vw=16 tm=6 nn_tm=5 dm=4 dn=4". */
+void acl_tune_sgemm_str(const struct acl_tune *t, char *buf, size_t size);
 
 /* The table's file for a device under cache_dir ("" when cache_dir is ""). */
 void acl_tune_path(const char *cache_dir, const acl_device_info *dev, char *path, size_t size);
