@@ -31,7 +31,7 @@ static inline void dropout_philox16(uint16 *c0, uint16 *c1, uint16 *c2, uint16 *
 /* Row j of a chunk (elements 16 j .. 16 j + 15): kept where half (j & 1) of word w is at least p16. */
 #define DROPOUT_ROW(w, j) \
     vstore16(select((float16)0.0f, vload16(j, xc) * scale, \
-                    convert_int16((((j) & 1) ? (w) >> 16 : (w) & 0xffffu) >= p16)), \
+                    (((j) & 1) ? (w) >> 16 : (w) & 0xffffu) >= p16), \
              j, yc)
 
 /* y = x * scale where acl_philox_u16(seed, step, index) >= p16, else 0, over a (rows, cols) tensor that is
