@@ -42,8 +42,10 @@ acl_status bench_case_dropout(struct acl_ctx *c, struct bench_report *r)
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
         for (a.backward = 0; a.backward < 2; a.backward++) {
-            /* Philox4x32-10 per element: about 10 rounds of 2 multiplies and 4 xors/adds, counted as 60 ops */
-            struct bench_item item = {"", "", 60 * n, 8 * n, enqueue_dropout, &a, 0};
+            /* A Philox4x32-10 block (10 rounds of 2 multiplies and 4 xors/adds, counted as 60 ops) for every
+             * 128 / b elements at b bits a draw, then a compare and a multiply an element */
+            double b_bits = (double)(1u << dropout_draw_bits(layer->p).lb);
+            struct bench_item item = {"", "", (60 * b_bits / 128 + 2) * n, 8 * n, enqueue_dropout, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "dropout.%s", a.backward ? "backward" : "forward");
             snprintf(item.shape, sizeof item.shape, "%s N%d %zu p%g", label, r->batch, acl_layer_in_size(layer),
                      (double)layer->p);

@@ -82,18 +82,21 @@ ACL_RNG_FN acl_u32 acl_philox_bits(acl_u64 seed, acl_u64 step, acl_u64 index)
     return (word & 2u) ? high_pair : low_pair;
 }
 
-/* Dropout's draws: 16-bit numbers, eight from a block, laid out so that a kernel computing sixteen blocks at once
- * on 16-lane vectors applies each output word to sixteen neighbouring elements without moving a lane. Index i
- * is lane l = i mod 16 and row j = (i / 16) mod 8 of its chunk of 128, i / 128: it takes block
- * (i / 128) * 16 + l (counter and key as above), word j / 2, the low half for even j and the high half for
- * odd. Every block feeds eight elements of one chunk, so the numbers are as independent as Philox's words. */
-ACL_RNG_FN acl_u32 acl_philox_u16(acl_u64 seed, acl_u64 step, acl_u64 index)
+/* Dropout's draws: numbers of b = 2^lb bits (lb 0..4, so 1, 2, 4, 8 or 16 bits), 128 / b from each block, laid
+ * out so that a kernel computing sixteen blocks at once on 16-lane vectors applies each output word to sixteen
+ * neighbouring elements without moving a lane. Index i is lane l = i mod 16 and row j = (i / 16) mod (128 / b)
+ * of its chunk of 2048 / b elements, i / (2048 / b): it takes block (i / (2048 / b)) * 16 + l (counter and key
+ * as above) and its bits j b .. j b + b - 1, counting from bit 0 of word 0 (word (j b) / 32, shifted right by
+ * (j b) mod 32). At b = 16 that is word j / 2, the low half for even j. Every block feeds the elements of one
+ * chunk, each bit one element, so the numbers are as independent as Philox's bits. */
+ACL_RNG_FN acl_u32 acl_philox_draw(acl_u64 seed, acl_u64 step, acl_u64 index, acl_u32 lb)
 {
-    acl_u64 block = ((index >> 7) << 4) | (index & 15u);
-    acl_u32 j = (acl_u32)(index >> 4) & 7u;
-    /* word j / 2 of block: acl_philox_bits takes index 4 * block + word */
-    acl_u32 w = acl_philox_bits(seed, step, (block << 2) | (acl_u64)(j >> 1));
-    return (j & 1u) ? w >> 16 : w & 0xffffu;
+    acl_u32 row_bits = 7u - lb; /* a chunk has 2^row_bits rows of 16 */
+    acl_u64 block = ((index >> (4u + row_bits)) << 4) | (index & 15u);
+    acl_u32 bit = ((acl_u32)(index >> 4) & ((1u << row_bits) - 1u)) << lb;
+    /* word bit / 32 of the block: acl_philox_bits takes index 4 * block + word */
+    acl_u32 w = acl_philox_bits(seed, step, (block << 2) | (acl_u64)(bit >> 5));
+    return (w >> (bit & 31u)) & ((1u << (1u << lb)) - 1u);
 }
 
 /* A float uniform in [0, 1): the top 24 bits times 2^-24. Both steps are exact in float (24-bit integer, power

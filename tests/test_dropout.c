@@ -66,32 +66,52 @@ static void philox_layout_and_uniform(void **state)
     assert_true(fabs(sum / N - 0.5) < 5 * sqrt(1.0 / 12 / N));
 }
 
-/* Dropout's 16-bit draws: index i takes block (i / 128) * 16 + i mod 16, word ((i / 16) mod 8) / 2, the low
- * half for even (i / 16) mod 8. */
-static void philox_u16_layout(void **state)
+/* Dropout's draws of b = 2^lb bits: index i takes block (i / (2048 / b)) * 16 + i mod 16 and the bits
+ * j b .. j b + b - 1 of it, j = (i / 16) mod (128 / b), counting from bit 0 of word 0. */
+static void philox_draw_layout(void **state)
 {
     (void)state;
     /* Seed 0, step 0, block 0 is the first known-answer vector 0x6627e8d5 0xe169c58d 0xbc57ac4c 0x9b00dbd8:
-     * indices 0, 16, 32, ..., 112 read its four words, low half then high half. */
-    const acl_u32 want[8] = {0xe8d5, 0x6627, 0xc58d, 0xe169, 0xac4c, 0xbc57, 0xdbd8, 0x9b00};
+     * at 16 bits indices 0, 16, 32, ..., 112 read its four words, low half then high half; at 1 bit indices
+     * 0, 16, 32, ... read the bits of 0x...e8d5 from the lowest (1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 1). */
+    const acl_u32 want16[8] = {0xe8d5, 0x6627, 0xc58d, 0xe169, 0xac4c, 0xbc57, 0xdbd8, 0x9b00};
     for (int j = 0; j < 8; j++)
-        assert_true(acl_philox_u16(0, 0, 16 * (uint64_t)j) == want[j]);
-    /* Elsewhere, against the blocks computed directly: a chunk past 2^32 blocks, every lane and row. */
-    const uint64_t seed = 0x299f31d0a4093822ULL, step = 0x0370734413198a2eULL, chunk = 0x05a308d3243f6a8ULL;
-    for (int l = 0; l < 16; l++) {
-        uint64_t block = chunk * 16 + (uint64_t)l;
-        struct acl_philox4 ctr = {{(acl_u32)block, (acl_u32)(block >> 32), (acl_u32)step, (acl_u32)(step >> 32)}};
-        struct acl_philox4 out = acl_philox4x32_10(ctr, (acl_u32)seed, (acl_u32)(seed >> 32));
-        for (int j = 0; j < 8; j++) {
-            acl_u32 w = out.v[j / 2], half = (j & 1) ? w >> 16 : w & 0xffffu;
-            assert_true(acl_philox_u16(seed, step, chunk * 128 + 16 * (uint64_t)j + (uint64_t)l) == half);
+        assert_true(acl_philox_draw(0, 0, 16 * (uint64_t)j, 4) == want16[j]);
+    const acl_u32 want1[12] = {1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 1};
+    for (int j = 0; j < 12; j++)
+        assert_true(acl_philox_draw(0, 0, 16 * (uint64_t)j, 0) == want1[j]);
+    /* Bits 32..35 (index 16 * 32 at 1 bit: word 1), and at 4 bits row 8 (bits 32..35): 0x...8d low nibble. */
+    assert_true(acl_philox_draw(0, 0, 16 * 32, 0) == 1);
+    assert_true(acl_philox_draw(0, 0, 16 * 8, 2) == 0xd);
+    /* Elsewhere, against the blocks computed directly: a chunk past 2^32 blocks, every width, lane and row. */
+    const uint64_t seed = 0x299f31d0a4093822ULL, step = 0x0370734413198a2eULL, chunk = 0x5a308d3243f6aULL;
+    for (acl_u32 lb = 0; lb <= 4; lb++) {
+        acl_u32 b = 1u << lb, rows = 128 / b, len = 16 * rows;
+        for (int l = 0; l < 16; l++) {
+            uint64_t block = chunk * 16 + (uint64_t)l;
+            struct acl_philox4 ctr = {{(acl_u32)block, (acl_u32)(block >> 32), (acl_u32)step, (acl_u32)(step >> 32)}};
+            struct acl_philox4 out = acl_philox4x32_10(ctr, (acl_u32)seed, (acl_u32)(seed >> 32));
+            for (acl_u32 j = 0; j < rows; j++) {
+                acl_u32 bit = j * b, want = (out.v[bit / 32] >> (bit % 32)) & ((1u << b) - 1);
+                assert_true(acl_philox_draw(seed, step, chunk * len + 16 * (uint64_t)j + (uint64_t)l, lb) == want);
+            }
         }
     }
-    /* The threshold: round(p * 2^16). */
+    /* The threshold: round(p * 2^16), decided by the fewest bits that hold it exactly. */
     assert_int_equal(dropout_p16(0.0f), 0);
     assert_int_equal(dropout_p16(0.5f), 32768);
     assert_int_equal(dropout_p16(0.3f), 19661); /* 0.3f * 65536 = 19660.8 */
     assert_int_equal(dropout_p16(0.99999f), 65535);
+    static const struct {
+        float p;
+        acl_u32 lb, threshold;
+    } draws[] = {{0.0f, 0, 0},     {0.5f, 0, 1},      {0.25f, 1, 1},        {0.75f, 1, 3},
+                 {0.125f, 2, 2},   {0.00390625f, 3, 1}, {0.3f, 4, 19661}, {0.99999f, 4, 65535}};
+    for (size_t i = 0; i < sizeof draws / sizeof *draws; i++) {
+        struct dropout_draw d = dropout_draw_bits(draws[i].p);
+        assert_int_equal(d.lb, draws[i].lb);
+        assert_int_equal(d.threshold, draws[i].threshold);
+    }
 }
 
 /* ---- the reference -------------------------------------------------------------------------------- */
@@ -99,18 +119,19 @@ static void philox_u16_layout(void **state)
 static void reference_values(void **state)
 {
     (void)state;
-    /* Seed 0, step 0: the draws of indices 0, 16, 32 and 48 are 0xe8d5, 0x6627, 0xc58d and 0xe169 over 2^16 =
-     * 0.9095, 0.3990, 0.7717, 0.8805 (philox_u16_layout). With p = 0.5 element 16 is dropped and the others
-     * doubled; with p = 0.8 elements 16 and 32 are dropped and the others scaled by 1 / 0.2. */
+    /* Seed 0, step 0 (philox_draw_layout): with p = 0.5 (one bit) elements 0, 16, 32, 48 draw bits 0..3 of
+     * 0x...e8d5 = 1, 0, 1, 0, so 16 and 48 are dropped and the others doubled. With p = 0.8 (sixteen bits) they
+     * draw 0xe8d5, 0x6627, 0xc58d, 0xe169 over 2^16 = 0.9095, 0.3990, 0.7717, 0.8805: 16 and 32 are dropped and
+     * the others scaled by 1 / 0.2. */
     double x[64], dy[64], y[64], dx[64];
     for (int i = 0; i < 64; i++)
         x[i] = 1 + i, dy[i] = 0.5 * i - 3;
     struct dropout_shape s = {1, 64, 64, 0, 0.5f, 0, 0};
     dropout_forward_ref(y, x, &s);
-    assert_true(y[0] == 2 && y[16] == 0 && y[32] == 66 && y[48] == 98);
+    assert_true(y[0] == 2 && y[16] == 0 && y[32] == 66 && y[48] == 0);
     memset(dx, 0xff, sizeof dx); /* overwritten, not accumulated */
     dropout_backward_ref(dx, dy, &s);
-    assert_true(dx[0] == -6 && dx[16] == 0 && dx[32] == 26 && dx[48] == 42);
+    assert_true(dx[0] == -6 && dx[16] == 0 && dx[32] == 26 && dx[48] == 0);
     s.p = 0.8f;
     dropout_forward_ref(y, x, &s);
     double scale = 1 / (1 - (double)0.8f);
@@ -123,15 +144,15 @@ static void reference_values(void **state)
     struct dropout_shape m = {2, 3, 3, 0, 0.5f, 1234, 5};
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 3; c++)
-            assert_int_equal(dropout_kept_ref(&m, r, c), acl_philox_u16(1234, 5, (uint64_t)(3 * r + c)) >= 32768);
+            assert_int_equal(dropout_kept_ref(&m, r, c), acl_philox_draw(1234, 5, (uint64_t)(3 * r + c), 0) >= 1);
 }
 
 static void keep_rate_statistics(void **state)
 {
     (void)state;
     enum { ROWS = 256, COLS = 4096 };
-    static const float ps[] = {0.1f, 0.5f, 0.9f};
-    for (int k = 0; k < 3; k++) {
+    static const float ps[] = {0.1f, 0.5f, 0.9f, 0.25f, 0.125f}; /* 16, 1, 16, 2 and 4 bits a draw */
+    for (int k = 0; k < 5; k++) {
         struct dropout_shape s = {ROWS, COLS, COLS, 0, ps[k], 42 + (uint64_t)k, 1000};
         double n = (double)ROWS * COLS, q = 1 - (double)ps[k], kept = 0;
         for (int r = 0; r < ROWS; r++)
@@ -282,7 +303,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(philox_known_answers),
         cmocka_unit_test(philox_layout_and_uniform),
-        cmocka_unit_test(philox_u16_layout),
+        cmocka_unit_test(philox_draw_layout),
         cmocka_unit_test(reference_values),
         cmocka_unit_test(keep_rate_statistics),
         cmocka_unit_test(split_matches_whole),

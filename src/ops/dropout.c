@@ -40,10 +40,20 @@ acl_status dropout_check_shape(const struct dropout_shape *s)
 
 uint32_t dropout_p16(float p) { return (uint32_t)lround((double)p * 65536.0); }
 
+struct dropout_draw dropout_draw_bits(float p)
+{
+    uint32_t p16 = dropout_p16(p), lb = 0;
+    /* p16 = m 2^(16 - b) is decided by the top b bits of a 16-bit draw, which are a b-bit draw against m. */
+    while (lb < 4 && p16 % (1u << (16u - (1u << lb))) != 0)
+        lb++;
+    return (struct dropout_draw){lb, p16 >> (16u - (1u << lb))};
+}
+
 int dropout_kept_ref(const struct dropout_shape *s, int r, int c)
 {
     uint64_t index = (uint64_t)r * (uint64_t)s->total_cols + (uint64_t)(s->col_base + c);
-    return acl_philox_u16(s->seed, s->step, index) >= dropout_p16(s->p);
+    struct dropout_draw d = dropout_draw_bits(s->p);
+    return acl_philox_draw(s->seed, s->step, index, d.lb) >= d.threshold;
 }
 
 /* Forward and backward are the same map: multiply the kept elements by 1 / (1 - p), zero the others. */
@@ -94,14 +104,19 @@ static acl_status apply(struct acl_ctx *c, const char *op, struct acl_view y, st
         rows = 1;
         cols = (int)n;
     }
-    size_t global[2] = {((size_t)cols + 127) / 128, (size_t)rows}, local[2] = {1, 1};
-    while (local[0] < global[0] && local[0] < DROPOUT_GROUP)
+    struct dropout_draw d = dropout_draw_bits(s->p);
+    /* Dimension 1 runs over the rows, dimension 0 over the chunks a row touches (cl/dropout.cl): at most
+     * (cols + len - 2) / len + 1. Groups of up to DROPOUT_GROUP chunks, but at least four groups where there
+     * are chunks for them, so that a flat tensor of a few chunks still spreads over a CPU's cores. */
+    size_t len = (size_t)1 << (11 - d.lb);
+    size_t global[2] = {((size_t)cols + len - 2) / len + 1, (size_t)rows}, local[2] = {1, 1};
+    while (local[0] * 2 <= DROPOUT_GROUP && local[0] * 2 * 4 <= global[0])
         local[0] *= 2;
     local[1] = DROPOUT_GROUP / local[0];
     ACL_TRY(acl_launch(c, "dropout_apply", 2, global, local,
                        ACL_ARGS(ARG_VIEW(y), ARG_VIEW(x), ARG_INT(rows), ARG_INT(cols),
                                 ARG_INT(rows == 1 ? cols : s->total_cols), ARG_INT(s->col_base), ARG_ULONG(s->seed),
-                                ARG_ULONG(s->step), ARG_UINT(dropout_p16(s->p)), ARG_FLOAT(scale)),
+                                ARG_ULONG(s->step), ARG_UINT(d.lb), ARG_UINT(d.threshold), ARG_FLOAT(scale)),
                        ev));
 cleanup:
     return st;
@@ -267,15 +282,20 @@ acl_status dropout_selftest(struct acl_ctx *c, struct acl_selftest *t)
 
     /* rows, cols, total_cols, col_base, p, seed, step. fc6/fc7 output at batch 1 and (full) 128; one element;
      * odd sizes; p = 0 (identity) and p = 0.9; the right half of a feature-split layer (as on two devices);
-     * split columns whose rows start inside a chunk of 128 (a head, whole chunks, a tail, on every row). */
+     * split columns whose rows start inside a chunk (a head, whole chunks, a tail, on every row) at 16 bits a
+     * draw (chunks of 128) and at 1 bit (2048: chunks that span rows); 2, 4 and 8 bits a draw. */
     const struct dropout_shape cases[] = {
         {1, 4096, 4096, 0, 0.5f, 1, 0},
         {1, 1, 1, 0, 0.3f, 2, 5},
         {3, 67, 67, 0, 0.1f, 3, 1},
+        {6, 400, 1000, 333, 0.5f, 10, 12},
+        {3, 3001, 3001, 0, 0.25f, 11, 13},
         {2, 1021, 1021, 0, 0.0f, 4, 7},
         {7, 513, 513, 0, 0.9f, 5, 1ULL << 40},
         {5, 37, 74, 37, 0.5f, 6, 3},
         {6, 400, 1000, 333, 0.37f, 9, 11},
+        {4, 2500, 5000, 1250, 0.125f, 12, 14},
+        {1, 9000, 9000, 0, 0.00390625f, 13, 15},
         {128, 4096, 4096, 0, 0.5f, 0x5eedULL << 32, 123456},
         {128, 2048, 4096, 2048, 0.5f, 0x5eedULL << 32, 123456},
     };

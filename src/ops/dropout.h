@@ -9,9 +9,9 @@
  * features are split across devices gets the mask the unsplit layer would. One device: total_cols = cols,
  * col_base = 0 (any flat tensor of n elements: rows 1, cols n).
  *
- * Element i is kept when its 16-bit draw acl_philox_u16(seed, step, index) is at least dropout_p16(p) =
- * round(p * 2^16), and then scaled by 1 / (1 - p), so the expected output is the input (to 2^-17 of p) and
- * inference needs no rescaling. p = 0 is the identity; p must lie in [0, 1).
+ * Element i is kept with probability 1 - round(p * 2^16) / 2^16, when its draw acl_philox_draw(seed, step, index,
+ * lb) is at least a threshold (dropout_draw_bits), and then scaled by 1 / (1 - p), so the expected output is the
+ * input (to 2^-17 of p) and inference needs no rescaling. p = 0 is the identity; p must lie in [0, 1).
  * The trainer passes its step counter as step and a different seed for every dropout layer. */
 struct dropout_shape {
     int rows, cols;
@@ -23,8 +23,15 @@ struct dropout_shape {
 /* ACL_OK, or ACL_ERR_ARGUMENT naming what is wrong. */
 acl_status dropout_check_shape(const struct dropout_shape *s);
 
-/* The threshold of the 16-bit draws: round(p * 2^16), exact for the usual p = 0.5. */
+/* round(p * 2^16), exact for the usual p = 0.5. */
 uint32_t dropout_p16(float p);
+/* The draws that decide p: b = 2^lb bits (the fewest of 1, 2, 4, 8, 16 in which p16 = threshold 2^(16 - b)),
+ * an element kept when its b-bit draw is at least threshold. p = 0.5 takes one bit an element: sixteen times
+ * fewer Philox blocks than sixteen bits, with the same keep probability 1 - p16 / 2^16. */
+struct dropout_draw {
+    uint32_t lb, threshold;
+};
+struct dropout_draw dropout_draw_bits(float p);
 /* Whether element (r, c) of the tensor is kept. */
 int dropout_kept_ref(const struct dropout_shape *s, int r, int c);
 /* y (rows, cols) = x / (1 - p) where kept, else 0. */
