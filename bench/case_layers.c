@@ -16,15 +16,15 @@
 
 struct lrn_arg {
     struct lrn_shape s;
-    cl_mem x, y, scale, dy, dx;
+    cl_mem x, y, dy, dx;
     int backward;
 };
 
 static acl_status enqueue_lrn(struct acl_ctx *c, void *arg)
 {
     struct lrn_arg *a = arg;
-    return a->backward ? lrn_backward(c, V(a->dx), V(a->dy), V(a->x), V(a->y), V(a->scale), &a->s, NULL)
-                       : lrn_forward(c, V(a->y), V(a->scale), V(a->x), &a->s, NULL);
+    return a->backward ? lrn_backward(c, V(a->dx), V(a->dy), V(a->x), &a->s, NULL)
+                       : lrn_forward(c, V(a->y), V(a->x), &a->s, NULL);
 }
 
 acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
@@ -43,13 +43,13 @@ acl_status bench_case_lrn(struct acl_ctx *c, struct bench_report *r)
         double n = (double)r->batch * acl_layer_in_size(layer), win = a.s.size;
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.x));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.y));
-        ACL_TRY(bench_buf(c, &b, (size_t)n, &a.scale));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.dy));
         ACL_TRY(bench_buf(c, &b, (size_t)n, &a.dx));
-        ACL_TRY(enqueue_lrn(c, &a)); /* a real scale (> 0) for the backward */
         for (a.backward = 0; a.backward < 2; a.backward++) {
-            /* forward: a window sum of squares, scale, pow, multiply; reads x, writes y and scale */
-            struct bench_item item = {"", "", n * (a.backward ? 3 * win + 8 : 2 * win + 6), n * (a.backward ? 20 : 12),
+            /* forward: a window sum of squares, scale, pow, multiply; reads x, writes y. Backward: the same for
+             * the term dy y / scale of each channel, the window sum of the terms, two multiplies and a
+             * subtract; reads x and dy, writes dx. */
+            struct bench_item item = {"", "", n * (a.backward ? 3 * win + 10 : 2 * win + 6), n * (a.backward ? 12 : 8),
                                       enqueue_lrn, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "lrn.%s", a.backward ? "backward" : "forward");
             snprintf(item.shape, sizeof item.shape, "%s N%d C%d %dx%d n%d", label, r->batch, a.s.c, a.s.h, a.s.w,

@@ -7,17 +7,19 @@
  * The window is n/2 channels before c and (n-1)/2 after, PyTorch's padding for even n (symmetric for odd n).
  * Backward, with the window mirrored (c' in [c - (n-1)/2, c + n/2] are the channels whose window holds c):
  *   dx[c] = dy[c] * scale[c]^(-beta) - (2 alpha beta / n) * x[c] * sum_{c'} dy[c'] y[c'] / scale[c']
+ * where scale and y / scale = x scale^(-beta - 1) are recomputed from x: the forward stores only y, the
+ * backward reads x and dy (8 bytes an element written or read by the forward, 12 by the backward, where storing
+ * scale and reading it and y back took 12 and 20).
  *
  * Layout of the work: a 1-D range. Forward: one work-item per plane or pair of planes, walking its planes in runs
  * of LRN_VEC pixels with LRN_VEC-wide vector loads, one per window channel; the last run, when the plane is not a
  * multiple of LRN_VEC, is moved left to end where the plane ends (it stores again a few pixels the run before
  * stored, the same values; a plane narrower than a vector goes pixel by pixel with the same operations). The
  * neighbouring planes a work-item reads were just read by the work-item of the channels before, in the same
- * work-group, so they come from cache and each input crosses the memory bus about once. Backward: for large
- * planes, the same with blocks of LRN_BLOCK neighbouring planes (lrn_backward_blocks); for smaller ones, one
- * work-item per run of LRN_VEC pixels of an image, walking the image's channels in order with the window's terms
- * in registers (lrn_backward). Explicit vectors, because a CPU implementation (PoCL) vectorizes across work-items only
- * when every work-item runs the same straight-line code, and the loops here have runtime trip counts.
+ * work-group, so they come from cache and each input crosses the memory bus about once. Backward: one work-item
+ * per run of LRN_VEC pixels of an image, walking the image's channels in order with the window in registers
+ * (lrn_backward). Explicit vectors, because a CPU implementation (PoCL) vectorizes across work-items only when
+ * every work-item runs the same straight-line code, and the loops here have runtime trip counts.
  *
  * What bounds them on PoCL (2-core AVX-512 EPYC), found by taking parts out: before, a 2-D range with a work-item
  * per run, PoCL's loop over 64 work-items each doing one run cost more than the run. The forward with that gone is
@@ -25,23 +27,16 @@
  * the copy bandwidth, with five at about 50%, without the pow about the same; so where planes are large (conv1's
  * 55x55) a work-item takes two planes and loads the union of their windows once (6 loads for 2 outputs, not 10),
  * 15-18% faster; at conv2's 27x27 two planes ran 5-15% slower (even with a window of one), so they keep one. The
- * backward was bound by divides and square roots (PoCL's rsqrt is a square root and a divide): a block's own
- * channels now take both scale^(-beta) and 1 / scale from one rsqrt, 1.5x faster; taking out every divide left it
- * where it is. Measured, old and new kernels timed in one process, interleaved (median of 21, forward, or 15,
- * backward; batch 32; copy 16-24 GB/s on a machine shared with other work), two rounds: forward conv1 N32 C96
- * 55x55 36.7/36.4% -> 78.6/78.1% of copy (2.1x faster), conv2 C256 27x27 34.2/24.9% -> 54.5/58.9% (1.6-2.4x);
- * backward conv1 36.1/35.1% -> 49.1/53.6% (1.4-1.5x), conv2 29.8/33.9% -> 44.9/50.2% (1.5x), with blocks of 4
- * channels a work-item (lrn_backward_blocks). Below 2048 pixels a plane the backward now walks the channels (see
- * there), 1.15-1.2x faster again at conv2.
+ * backward was bound by divides and square roots (PoCL's rsqrt is a square root and a divide): scale^(-beta) and
+ * 1 / scale come from one rsqrt.
  *
- * Walking the channels with the window in registers (each input loaded once), tried for both: alone it ran 2x
- * slower than the plane layouts (forward conv1 4.5 -> 11.0 ms, backward 11.0 -> 15.0 ms, in one process), though
- * as fast (forward) or 1.4x faster (backward) on a problem that fits in cache: a work-item touches one 64-byte
- * piece of each plane in turn, which the hardware prefetchers do not follow, so it waits on memory latency. Runs
- * of 2, 4 or 8 vectors a work-item, a work-group per image with a barrier a channel (PoCL then keeps the window in
- * memory), or walking over 256- or 1024-pixel chunks with the window from cache did not help. Software prefetches
- * LRN_AHEAD channels on fix it: the forward got to 6.9 ms (old 4.4), still slower, so it keeps its layout; the
- * backward beat the blocks (numbers there).
+ * Walking the channels with the window in registers (each input loaded once) alone ran 2x slower than the plane
+ * layouts (forward conv1 4.5 -> 11.0 ms, backward 11.0 -> 15.0 ms, in one process), though as fast (forward) or
+ * 1.4x faster (backward) on a problem that fits in cache: a work-item touches one 64-byte piece of each plane in
+ * turn, which the hardware prefetchers do not follow, so it waits on memory latency. Runs of 2, 4 or 8 vectors a
+ * work-item, a work-group per image with a barrier a channel (PoCL then keeps the window in memory), or walking
+ * over 256- or 1024-pixel chunks with the window from cache did not help. Software prefetches LRN_AHEAD channels
+ * on fix it: the forward got to 6.9 ms (old 4.4), still slower, so it keeps its layout; the backward walks.
  *
  * scale^(-beta) for beta = 0.75 (the paper's and Caffe's value) is r * sqrt(r) with r = rsqrt(scale): a
  * few ulp, as pow, at a fraction of its cost (pow is the slowest builtin on CPUs and on most GPUs).
@@ -65,26 +60,28 @@
  * the backward is bound by them on CPUs), a few ulp from 1 / s. */
 #define LRN_POW_INV(s, pw, inv) \
     do { \
+        lrn_floatv s_ = (s); \
         if (beta == 0.75f) { \
-            lrn_floatv r_ = rsqrt(s); \
+            lrn_floatv r_ = rsqrt(s_); \
             pw = r_ * sqrt(r_); \
             inv = r_ * r_; \
         } else { \
-            pw = pow((s), (lrn_floatv)(-beta)); \
-            inv = 1.0f / (s); \
+            pw = pow(s_, (lrn_floatv)(-beta)); \
+            inv = 1.0f / s_; \
         } \
     } while (0)
 
 /* LRN_POW_INV_S: the same for scalars. */
 #define LRN_POW_INV_S(s, pw, inv) \
     do { \
+        float s_ = (s); \
         if (beta == 0.75f) { \
-            float r_ = rsqrt(s); \
+            float r_ = rsqrt(s_); \
             pw = r_ * sqrt(r_); \
             inv = r_ * r_; \
         } else { \
-            pw = pow((s), -beta); \
-            inv = 1.0f / (s); \
+            pw = pow(s_, -beta); \
+            inv = 1.0f / s_; \
         } \
     } while (0)
 
@@ -108,14 +105,13 @@ static inline float lrn_pow_s(float s, float beta)
 }
 
 /* Global (rows) or more; plane = H*W; per = 1 or 2 channels a work-item, rows = N * ceil(C / per). alpha_over_n
- * = alpha / n. out and scale may not alias inp. A work-item takes per neighbouring planes of an image: the
+ * = alpha / n. out may not alias inp. A work-item takes per neighbouring planes of an image: the
  * union of their windows is loaded once, each load added to the sums of the planes whose window holds it (in
  * ascending channel order, as with one plane). The last run moved left to end where the plane ends, its pixels
  * that the run before stored stored again with the same values (a plane narrower than a vector goes pixel by
  * pixel). */
-__kernel void lrn_forward(__global float *out, int out_off, __global float *scale, int scale_off,
-                          __global const float *inp, int inp_off, int channels, int plane, int rows, int size,
-                          float alpha_over_n, float beta, float k, int per)
+__kernel void lrn_forward(__global float *out, int out_off, __global const float *inp, int inp_off, int channels,
+                          int plane, int rows, int size, float alpha_over_n, float beta, float k, int per)
 {
     int row = get_global_id(0);
     if (row >= rows)
@@ -128,7 +124,7 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
     int hi1 = cn == 2 ? min(c + 1 + (size - 1) / 2, channels - 1) - c : hi0;
     int at = (img * channels + c) * plane;
     __global const float *x = inp + inp_off + at;
-    __global float *so = scale + scale_off + at, *yo = out + out_off + at;
+    __global float *yo = out + out_off + at;
     if (plane >= LRN_VEC) {
         for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
             int p = min(p0, plane - LRN_VEC), j = lo0;
@@ -148,11 +144,9 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
             }
             /* s > 0 (k > 0, alpha >= 0 are checked by the launcher); a NaN input makes s NaN and so y NaN. */
             lrn_floatv s = mad((lrn_floatv)alpha_over_n, sum0, (lrn_floatv)k);
-            lrn_storev(s, 0, so + p);
             lrn_storev(lrn_loadv(0, x + p) * lrn_pow_v(s, beta), 0, yo + p);
             if (cn == 2) {
                 s = mad((lrn_floatv)alpha_over_n, sum1, (lrn_floatv)k);
-                lrn_storev(s, 0, so + plane + p);
                 lrn_storev(lrn_loadv(0, x + plane + p) * lrn_pow_v(s, beta), 0, yo + plane + p);
             }
         }
@@ -166,114 +160,13 @@ __kernel void lrn_forward(__global float *out, int out_off, __global float *scal
                     sum = mad(xv, xv, sum);
                 }
                 float s = mad(alpha_over_n, sum, k);
-                so[e] = s;
                 yo[e] = x[e] * lrn_pow_s(s, beta);
             }
     }
 }
 
-/* The backward where planes are large (conv1's 55x55: the walk below ran from 7% slower to 1.3x faster there, in
- * one process; the launcher takes this from 2048 pixels a plane). Global (N * ceil(C / LRN_BLOCK)) or more, one
- * work-item per block. coef = 2 * alpha * beta / n. Gathers over
- * the channels whose window holds c: no atomics, deterministic. A work-item takes LRN_BLOCK neighbouring
- * channels: for each run, the quotient dy * y / scale of each channel in the union of their windows is computed
- * once and added to the sums of the outputs whose window holds it, in ascending channel order as before. Five
- * divides per output (with n = 5) kept this kernel compute-bound on PoCL; with blocks of 4 there are two, and one
- * when the block's own channels take 1 / scale from the rsqrt of their scale^(-beta) (LRN_POW_INV). */
-#define LRN_BLOCK 4 /* the sums below are written out for 4 */
-/* Adds q, the term of channel c0 + j, to the sums of the block's outputs c0 + i whose window holds it:
- * i - before <= j <= i + after. */
-#define LRN_ADD_TO_WINDOWS(q, j) \
-    do { \
-        if ((j) <= after) \
-            acc0 += (q); \
-        if ((j) >= 1 - before && (j) <= 1 + after) \
-            acc1 += (q); \
-        if ((j) >= 2 - before && (j) <= 2 + after) \
-            acc2 += (q); \
-        if ((j) >= 3 - before) \
-            acc3 += (q); \
-    } while (0)
-/* dx of output c0 + i from its sum, when the block has that channel */
-#define LRN_BACKWARD_STORE(i, acc, pw) \
-    do { \
-        if ((i) < cn) { \
-            int e_ = (i) * plane; \
-            lrn_storev(lrn_loadv(0, dy + e_) * (pw) - (lrn_floatv)coef * lrn_loadv(0, x + e_) * (acc), 0, dx + e_); \
-        } \
-    } while (0)
-__kernel void lrn_backward_blocks(__global float *dinp, int dinp_off, __global const float *dout, int dout_off,
-                           __global const float *inp, int inp_off, __global const float *out, int out_off,
-                           __global const float *scale, int scale_off, int channels, int plane, int rows,
-                           int size, float coef, float beta)
-{
-    int blocks = (channels + LRN_BLOCK - 1) / LRN_BLOCK;
-    int row = get_global_id(0); /* image * blocks + block */
-    if (row >= rows)
-        return;
-    int img = row / blocks, c0 = (row - img * blocks) * LRN_BLOCK;
-    int cn = min(LRN_BLOCK, channels - c0); /* channels of this block */
-    int before = (size - 1) / 2, after = size / 2;
-    /* the union of the windows, and each channel's window, relative to c0 */
-    int lo = max(c0 - before, 0) - c0, hi = min(c0 + cn - 1 + after, channels - 1) - c0;
-    int at0 = (img * channels + c0) * plane;
-    if (plane >= LRN_VEC) {
-        /* the last run moved left to end where the plane ends; it stores again what the run before stored */
-        for (int p0 = 0; p0 < plane; p0 += LRN_VEC) {
-            int at = at0 + min(p0, plane - LRN_VEC);
-            __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
-            __global const float *x = inp + inp_off + at;
-            __global float *dx = dinp + dinp_off + at;
-            /* named sums, not an array: PoCL keeps a private array on the stack */
-            lrn_floatv acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, pw0 = 0.0f, pw1 = 0.0f, pw2 = 0.0f,
-                       pw3 = 0.0f;
-            for (int j = lo; j <= hi; j++) {
-                int e = j * plane;
-                lrn_floatv q, sv = lrn_loadv(0, s + e);
-                if (j >= 0 && j < cn) { /* the block's own channel: its scale^(-beta), and 1 / scale from it */
-                    lrn_floatv pw, inv;
-                    LRN_POW_INV(sv, pw, inv);
-                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) * inv);
-                    if (j == 0)
-                        pw0 = pw;
-                    else if (j == 1)
-                        pw1 = pw;
-                    else if (j == 2)
-                        pw2 = pw;
-                    else
-                        pw3 = pw;
-                } else {
-                    q = lrn_loadv(0, dy + e) * (lrn_loadv(0, y + e) / sv);
-                }
-                LRN_ADD_TO_WINDOWS(q, j);
-            }
-            LRN_BACKWARD_STORE(0, acc0, pw0);
-            LRN_BACKWARD_STORE(1, acc1, pw1);
-            LRN_BACKWARD_STORE(2, acc2, pw2);
-            LRN_BACKWARD_STORE(3, acc3, pw3);
-        }
-    } else {
-        __global const float *dy = dout + dout_off + at0, *y = out + out_off + at0, *s = scale + scale_off + at0;
-        __global const float *x = inp + inp_off + at0;
-        __global float *dx = dinp + dinp_off + at0;
-        for (int q = 0; q < plane; q++) {
-            float acc[LRN_BLOCK];
-            for (int i = 0; i < LRN_BLOCK; i++)
-                acc[i] = 0.0f;
-            for (int j = lo; j <= hi; j++) {
-                int e = j * plane + q;
-                float t = dy[e] * (y[e] / s[e]);
-                for (int i = 0; i < LRN_BLOCK; i++)
-                    if (j >= i - before && j <= i + after)
-                        acc[i] += t;
-            }
-            for (int i = 0; i < cn; i++) {
-                int e = i * plane + q;
-                dx[e] = dy[e] * lrn_pow_s(s[e], beta) - coef * x[e] * acc[i];
-            }
-        }
-    }
-}
+
+/* ---- backward ---------------------------------------------------------------------------------- */
 
 /* LRN_PREFETCH(p, rw): a software prefetch of the LRN_VEC floats from p (both cache lines they may straddle),
  * for reading (rw 0) or writing (1), where the compiler targets x86-64 (PoCL on CPUs); nothing elsewhere. */
@@ -292,114 +185,134 @@ __kernel void lrn_backward_blocks(__global float *dinp, int dinp_off, __global c
     } while (0)
 #endif
 
-/* The term q[c] = dy[c] y[c] / scale[c] of one channel, and pw = scale[c]^(-beta), from one rsqrt at beta = 0.75
- * (LRN_POW_INV). */
-#define LRN_TERM(e, q, pw, dyv) \
-    do { \
-        lrn_floatv inv_, s_ = lrn_loadv(0, s + (e)); \
-        LRN_POW_INV(s_, pw, inv_); \
-        dyv = lrn_loadv(0, dy + (e)); \
-        q = dyv * (lrn_loadv(0, y + (e)) * inv_); \
-    } while (0)
+/* scale of channel j at the pixels from x (x points at channel 0 of the image): the forward's window and
+ * operations, in its order, so the value is the forward's. */
+static inline lrn_floatv lrn_scale_v(__global const float *x, int j, int plane, int channels, int size,
+                                     float alpha_over_n, float k)
+{
+    lrn_floatv sum = 0.0f;
+    for (int i = max(j - size / 2, 0); i <= min(j + (size - 1) / 2, channels - 1); i++) {
+        lrn_floatv xv = lrn_loadv(0, x + i * plane);
+        sum = mad(xv, xv, sum);
+    }
+    return mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k);
+}
+
+static inline float lrn_scale_s(__global const float *x, int j, int plane, int channels, int size,
+                                float alpha_over_n, float k)
+{
+    float sum = 0.0f;
+    for (int i = max(j - size / 2, 0); i <= min(j + (size - 1) / 2, channels - 1); i++) {
+        float xv = x[i * plane];
+        sum = mad(xv, xv, sum);
+    }
+    return mad(alpha_over_n, sum, k);
+}
 
 /* Global N * runs (runs = ceil(plane / LRN_VEC), 1 where the plane is narrower than a vector) or more, one
  * work-item per run of LRN_VEC pixels of an image walking its channels in order (the last run moved left to end
- * where the plane ends, storing again what the run before stored). coef = 2 * alpha * beta / n. Gathers over the
- * channels whose window holds c: no atomics, deterministic. Each channel's term dy y / scale and its
- * scale^(-beta) come from one rsqrt (LRN_POW_INV). With n = 5 the five terms of the window, and dy and
- * scale^(-beta) of the channels c .. c + 2, stay in registers as named vectors shifted by one each channel, so
- * each input is loaded once (4 loads and a store an output; the blocks of 4 channels this replaces loaded 8
- * channels' scale, dy and y for 4 outputs and divided for 4 of them). The loads LRN_AHEAD channels on are
- * prefetched: without it the walk waits on memory (see the top). Other n compute the window's terms each channel.
- * Either way the sum runs from 0 in ascending channel order, a clipped channel adding 0.
- * Measured, old blocks and this in one process, interleaved, two of each, median of 21, batch 32, PoCL, four
- * rounds on the shared machine (copy 32-57 GB/s): conv1 N32 C96 55x55 12.4/12.5 -> 9.6/9.8 ms, 8.9/8.5 ->
- * 8.9/8.6, 7.2/7.1 -> 7.5/7.6 (the quietest round, copy 57 GB/s), 8.4/8.3 -> 8.1/8.2: from 5% slower to 1.3x
- * faster; conv2 C256 27x27 6.9/6.6 -> 5.7/5.7 ms, 5.7/5.4 -> 5.0/4.7: 1.15-1.2x faster. LRN_AHEAD 8, 10 and 12
- * ran alike at conv1; 10 and 12 beat 8 at conv2 by 5-10%, 4 and 6 were slower, 16 slower at conv1. */
+ * where the plane ends, storing again what the run before stored). coef = 2 * alpha * beta / n. The backward
+ * needs scale and y / scale of the channels whose window holds c; both come from x, whose squares the walk
+ * holds anyway, so the forward stores neither scale nor the backward reads y: two loads and a store an output.
+ * y / scale = x scale^(-beta) / scale, with scale^(-beta) and 1 / scale from one rsqrt (LRN_POW_INV). Gathers over
+ * the channels whose window holds c, summed from 0 in ascending channel order (a clipped channel adds 0): no
+ * atomics, deterministic.
+ *
+ * With n = 5, channel t's term q = dy y / scale is formed when the walk reaches t, from x of t - 2 .. t + 2 in
+ * registers (named vectors shifted by one each channel); dx of t - 2 is stored then, from the terms of t - 4 ..
+ * t. The loads LRN_AHEAD channels on are prefetched: without it the walk waits on memory. Other n recompute
+ * each window's scale from x (n^2 loads an output).
+ *
+ * Measured (bench_kernels --only lrn.backward, batch 32, PoCL, AVX-512, three alternating runs on a busy
+ * machine): against the walk that read x, y, scale and dy (and blocks of 4 channels at conv1), conv1 N32 C96
+ * 55x55 15.6-15.8 -> 11.0-13.1 ms, conv2 C256 27x27 9.2-10.6 -> 7.2-8.0 ms, 1.2-1.4x faster; the forward
+ * no longer stores scale, and the network keeps no scale buffers. */
 __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const float *dout, int dout_off,
-                           __global const float *inp, int inp_off, __global const float *out, int out_off,
-                           __global const float *scale, int scale_off, int channels, int plane, int rows,
-                           int size, float coef, float beta)
+                           __global const float *inp, int inp_off, int channels, int plane, int rows, int size,
+                           float alpha_over_n, float k, float beta, float coef)
 {
     int row = get_global_id(0);
     if (row >= rows)
         return;
     int runs = plane >= LRN_VEC ? (plane + LRN_VEC - 1) / LRN_VEC : 1;
     int img = row / runs, run = row - img * runs;
-    int at = img * channels * plane;
-    int before = (size - 1) / 2, after = size / 2;
-    if (plane >= LRN_VEC) {
-        at += min(run * LRN_VEC, plane - LRN_VEC);
-        __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
-        __global const float *x = inp + inp_off + at;
-        __global float *dx = dinp + dinp_off + at;
-        if (size == 5) {
-            /* q0..q4: terms of channels c - 2 .. c + 2; pw2..pw4, d2..d4: scale^(-beta) and dy of c .. c + 2 */
-            lrn_floatv q0 = 0.0f, q1 = 0.0f, q2, q3 = 0.0f, q4, pw2, pw3 = 0.0f, pw4, d2, d3 = 0.0f, d4;
-            LRN_TERM(0, q2, pw2, d2);
-            if (channels > 1)
-                LRN_TERM(plane, q3, pw3, d3);
-            for (int c = 0; c < channels; c++) {
-                int e = c * plane;
-                if (c + LRN_AHEAD < channels) { /* the loads and the store LRN_AHEAD channels on */
-                    int f = e + LRN_AHEAD * plane;
-                    LRN_PREFETCH(s + f, 0);
-                    LRN_PREFETCH(dy + f, 0);
-                    LRN_PREFETCH(y + f, 0);
-                    LRN_PREFETCH(x + f, 0);
-                    LRN_PREFETCH(dx + f, 1);
-                }
-                if (c + 2 < channels) {
-                    LRN_TERM(e + 2 * plane, q4, pw4, d4);
-                } else {
-                    q4 = 0.0f;
-                    pw4 = 0.0f;
-                    d4 = 0.0f;
-                }
-                lrn_floatv acc = q0 + q1 + q2 + q3 + q4;
-                lrn_storev(d2 * pw2 - (lrn_floatv)coef * lrn_loadv(0, x + e) * acc, 0, dx + e);
-                q0 = q1;
-                q1 = q2;
-                q2 = q3;
-                q3 = q4;
-                pw2 = pw3;
-                pw3 = pw4;
-                d2 = d3;
-                d3 = d4;
+    int at = img * channels * plane + (plane >= LRN_VEC ? min(run * LRN_VEC, plane - LRN_VEC) : 0);
+    __global const float *dy = dout + dout_off + at, *x = inp + inp_off + at;
+    __global float *dx = dinp + dinp_off + at;
+    int before = (size - 1) / 2, after = size / 2; /* the mirrored window: channels whose window holds c */
+    if (plane >= LRN_VEC && size == 5) {
+        /* x0..x4: x of t - 2 .. t + 2; q0..q4: terms of t - 4 .. t; pw0..pw2, d0..d2: scale^(-beta) and dy of
+         * t - 2 .. t. Channels outside [0, C) are 0. */
+        lrn_floatv x0 = 0.0f, x1 = 0.0f, x2 = 0.0f, x3 = lrn_loadv(0, x), x4 = 0.0f;
+        if (channels > 1)
+            x4 = lrn_loadv(0, x + plane);
+        lrn_floatv q0 = 0.0f, q1 = 0.0f, q2 = 0.0f, q3 = 0.0f, q4 = 0.0f, pw0 = 0.0f, pw1 = 0.0f, pw2 = 0.0f,
+                   d0 = 0.0f, d1 = 0.0f, d2 = 0.0f;
+        for (int t = 0; t < channels + 2; t++) {
+            int e = t * plane;
+            if (t + LRN_AHEAD + 2 < channels) { /* the loads and the store LRN_AHEAD channels on */
+                LRN_PREFETCH(x + e + (LRN_AHEAD + 2) * plane, 0);
+                LRN_PREFETCH(dy + e + LRN_AHEAD * plane, 0);
+                LRN_PREFETCH(dx + e + (LRN_AHEAD - 2) * plane, 1);
             }
-        } else {
-            for (int c = 0; c < channels; c++) {
-                int lo = max(c - before, 0), hi = min(c + after, channels - 1);
-                lrn_floatv acc = 0.0f, q, pw, pwc = 0.0f, d, dc = 0.0f;
-                for (int j = lo; j <= hi; j++) {
-                    LRN_TERM(j * plane, q, pw, d);
-                    if (j == c) {
-                        pwc = pw;
-                        dc = d;
-                    }
-                    acc += q;
-                }
-                lrn_storev(dc * pwc - (lrn_floatv)coef * lrn_loadv(0, x + c * plane) * acc, 0, dx + c * plane);
+            x0 = x1;
+            x1 = x2;
+            x2 = x3;
+            x3 = x4;
+            x4 = t + 2 < channels ? lrn_loadv(0, x + e + 2 * plane) : (lrn_floatv)0.0f;
+            q0 = q1;
+            q1 = q2;
+            q2 = q3;
+            q3 = q4;
+            pw0 = pw1;
+            pw1 = pw2;
+            d0 = d1;
+            d1 = d2;
+            if (t < channels) {
+                lrn_floatv sum = 0.0f, pw, inv;
+                sum = mad(x0, x0, sum);
+                sum = mad(x1, x1, sum);
+                sum = mad(x2, x2, sum);
+                sum = mad(x3, x3, sum);
+                sum = mad(x4, x4, sum);
+                LRN_POW_INV(mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k), pw, inv);
+                d2 = lrn_loadv(0, dy + e);
+                pw2 = pw;
+                q4 = d2 * ((x2 * pw) * inv);
+            } else {
+                q4 = 0.0f;
+                pw2 = 0.0f;
+                d2 = 0.0f;
             }
+            if (t >= 2)
+                lrn_storev(d0 * pw0 - (lrn_floatv)coef * x0 * (q0 + q1 + q2 + q3 + q4), 0, dx + e - 2 * plane);
+        }
+    } else if (plane >= LRN_VEC) {
+        for (int c = 0; c < channels; c++) {
+            lrn_floatv acc = 0.0f, pwc = 0.0f;
+            for (int j = max(c - before, 0); j <= min(c + after, channels - 1); j++) {
+                lrn_floatv pw, inv;
+                LRN_POW_INV(lrn_scale_v(x, j, plane, channels, size, alpha_over_n, k), pw, inv);
+                acc += lrn_loadv(0, dy + j * plane) * ((lrn_loadv(0, x + j * plane) * pw) * inv);
+                if (j == c)
+                    pwc = pw;
+            }
+            int e = c * plane;
+            lrn_storev(lrn_loadv(0, dy + e) * pwc - (lrn_floatv)coef * lrn_loadv(0, x + e) * acc, 0, dx + e);
         }
     } else {
-        __global const float *dy = dout + dout_off + at, *y = out + out_off + at, *s = scale + scale_off + at;
-        __global const float *x = inp + inp_off + at;
-        __global float *dx = dinp + dinp_off + at;
-        for (int c = 0; c < channels; c++) {
-            int lo = max(c - before, 0), hi = min(c + after, channels - 1);
+        for (int c = 0; c < channels; c++)
             for (int p = 0; p < plane; p++) {
-                float acc = 0.0f;
-                for (int j = lo; j <= hi; j++) {
-                    int e = j * plane + p;
-                    float sv = s[e], pw, inv;
-                    LRN_POW_INV_S(sv, pw, inv);
-                    acc += dy[e] * (y[e] * inv);
+                float acc = 0.0f, pwc = 0.0f;
+                for (int j = max(c - before, 0); j <= min(c + after, channels - 1); j++) {
+                    float pw, inv;
+                    LRN_POW_INV_S(lrn_scale_s(x + p, j, plane, channels, size, alpha_over_n, k), pw, inv);
+                    acc += dy[j * plane + p] * ((x[j * plane + p] * pw) * inv);
+                    if (j == c)
+                        pwc = pw;
                 }
                 int e = c * plane + p;
-                dx[e] = dy[e] * lrn_pow_s(s[e], beta) - coef * x[e] * acc;
+                dx[e] = dy[e] * pwc - coef * x[e] * acc;
             }
-        }
     }
 }

@@ -90,7 +90,7 @@ acl_status acl_model_create(struct acl_ctx *c, const struct acl_net *net, int ba
         } else {
             ACL_TRY(acl_buffer(c, n * out_n * f, &m->act[i + 1]));
         }
-        if (l->kind == ACL_LRN || l->kind == ACL_MAXPOOL)
+        if (l->kind == ACL_MAXPOOL)
             ACL_TRY(acl_buffer(c, n * out_n * f, &m->aux[i]));
         if (l->kind == ACL_CONV || (l->kind == ACL_FC && !m->fc_gemm)) {
             struct conv_shape s = l->kind == ACL_CONV ? acl_conv_shape(l, batch) : acl_fc_conv_shape(l, batch);
@@ -242,7 +242,7 @@ static acl_status layer_forward(struct acl_model *m, int i, int training, uint64
         return relu_forward(c, V(y), V(x), (size_t)n * acl_layer_out_size(l), NULL);
     case ACL_LRN: {
         struct lrn_shape s = acl_lrn_shape(l, n);
-        return lrn_forward(c, V(y), V(m->aux[i]), V(x), &s, NULL);
+        return lrn_forward(c, V(y), V(x), &s, NULL);
     }
     case ACL_MAXPOOL: {
         struct pool_shape s = acl_pool_shape(l, n);
@@ -351,7 +351,7 @@ static acl_status layer_backward(struct acl_model *m, int i, cl_mem dy, cl_mem s
         break;
     case ACL_LRN: {
         struct lrn_shape s = acl_lrn_shape(l, n);
-        ACL_TRY(lrn_backward(c, V(spare), V(dy), V(x), V(y), V(m->aux[i]), &s, NULL));
+        ACL_TRY(lrn_backward(c, V(spare), V(dy), V(x), &s, NULL));
         break;
     }
     case ACL_MAXPOOL: {

@@ -18,7 +18,7 @@ struct acl_model {
     cl_mem params, grads, momentum;
     cl_mem *act;                /* n_layers + 1: act[0] the input, act[i + 1] layer i's output (ReLU, dropout
                                  * and an identity avgpool share their input's buffer: they run in place) */
-    cl_mem *aux;                /* per layer: LRN scale or pooling argmax, else NULL */
+    cl_mem *aux;                /* per layer: pooling argmax, else NULL */
     cl_mem dact[2];             /* activation gradients, ping-pong */
     cl_mem ws;                  /* convolution workspace */
     size_t ws_floats;

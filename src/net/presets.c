@@ -158,8 +158,8 @@ void acl_net_memory_plan(const struct acl_net *net, int batch, int training, str
         if (out > max_act)
             max_act = out;
         plan->activations += n * out * f;
-        if (l->kind == ACL_LRN || l->kind == ACL_MAXPOOL)
-            plan->activations += n * out * f; /* scale, argmax */
+        if (l->kind == ACL_MAXPOOL)
+            plan->activations += n * out * f; /* argmax */
         if (l->kind == ACL_CONV || l->kind == ACL_FC) { /* model.c runs fully connected layers as convolutions */
             struct conv_shape s = l->kind == ACL_CONV ? acl_conv_shape(l, batch) : acl_fc_conv_shape(l, batch);
             size_t conv_ws = conv_workspace_floats_batch(&s, CONV_WORKSPACE_CAP) * f;

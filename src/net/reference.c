@@ -12,7 +12,6 @@
 
 struct ref_buffers {
     double **act;  /* n_layers + 1 */
-    double **aux;  /* LRN scale */
     int **argmax;  /* pooling */
 };
 
@@ -20,12 +19,9 @@ static void free_buffers(const struct acl_net *net, struct ref_buffers *b)
 {
     for (int i = 0; b->act && i <= net->n_layers; i++)
         free(b->act[i]);
-    for (int i = 0; b->aux && i < net->n_layers; i++) {
-        free(b->aux[i]);
+    for (int i = 0; b->argmax && i < net->n_layers; i++)
         free(b->argmax[i]);
-    }
     free(b->act);
-    free(b->aux);
     free(b->argmax);
 }
 
@@ -47,7 +43,7 @@ static void layer_forward(const struct acl_net *net, int i, const double *params
         break;
     case ACL_LRN: {
         struct lrn_shape s = acl_lrn_shape(l, n);
-        lrn_forward_ref(y, b->aux[i], x, &s);
+        lrn_forward_ref(y, NULL, x, &s);
         break;
     }
     case ACL_MAXPOOL: {
@@ -94,7 +90,7 @@ static void layer_backward(const struct acl_net *net, int i, const double *param
         break;
     case ACL_LRN: {
         struct lrn_shape s = acl_lrn_shape(l, n);
-        lrn_backward_ref(dx, dy, x, y, b->aux[i], &s);
+        lrn_backward_ref(dx, dy, x, &s);
         break;
     }
     case ACL_MAXPOOL: {
@@ -130,15 +126,12 @@ acl_status acl_net_ref_run(const struct acl_net *net, const double *params, cons
     double *probs = NULL, *loss = NULL, *dy = NULL, *dx = NULL;
     size_t in_size = (size_t)net->in_c * net->in_h * net->in_w, max_act = in_size;
     b.act = calloc((size_t)net->n_layers + 1, sizeof *b.act);
-    b.aux = calloc((size_t)net->n_layers, sizeof *b.aux);
     b.argmax = calloc((size_t)net->n_layers, sizeof *b.argmax);
-    int ok = b.act && b.aux && b.argmax && (b.act[0] = malloc((size_t)n * in_size * sizeof(double)));
+    int ok = b.act && b.argmax && (b.act[0] = malloc((size_t)n * in_size * sizeof(double)));
     for (int i = 0; ok && i < net->n_layers; i++) {
         size_t out = acl_layer_out_size(&net->layers[i]);
         max_act = out > max_act ? out : max_act;
         ok = (b.act[i + 1] = malloc((size_t)n * out * sizeof(double))) != NULL;
-        if (ok && net->layers[i].kind == ACL_LRN)
-            ok = (b.aux[i] = malloc((size_t)n * out * sizeof(double))) != NULL;
         if (ok && net->layers[i].kind == ACL_MAXPOOL)
             ok = (b.argmax[i] = malloc((size_t)n * out * sizeof(int))) != NULL;
     }

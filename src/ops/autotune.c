@@ -136,7 +136,7 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
 {
     acl_status st = ACL_OK;
     uint64_t state = 0x5eed7u;
-    double *x = NULL, *w = NULL, *b = NULL, *scale = NULL, *dy = NULL;
+    double *x = NULL, *w = NULL, *b = NULL, *dy = NULL;
     struct tune_ver *v = calloc(1, sizeof *v);
     if (!v)
         return acl_fail(ACL_ERR_MEMORY, "out of host memory");
@@ -206,13 +206,12 @@ static acl_status ver_make(struct acl_ctx *c, struct tune_case *tc)
         ACL_TRY(upload_rand(c, &state, v->nout, -1.0f, 1.0f, &v->dy, &dy));
         v->ref = malloc(v->nout * sizeof *v->ref);
         v->ref_dx = malloc(v->nin * sizeof *v->ref_dx);
-        scale = malloc(v->nout * sizeof *scale);
-        if (!v->ref || !v->ref_dx || !scale) {
+        if (!v->ref || !v->ref_dx) {
             st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
             goto cleanup;
         }
-        lrn_forward_ref(v->ref, scale, x, &v->lrn);
-        lrn_backward_ref(v->ref_dx, dy, x, v->ref, scale, &v->lrn);
+        lrn_forward_ref(v->ref, NULL, x, &v->lrn);
+        lrn_backward_ref(v->ref_dx, dy, x, &v->lrn);
     } else {
         v->pool = tc->pool;
         v->pool.n = 1;
@@ -237,7 +236,6 @@ cleanup:
     free(x);
     free(w);
     free(b);
-    free(scale);
     free(dy);
     return st;
 }
@@ -302,13 +300,12 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
         ACL_TRY(ver_run_sgemm(c, v, out, row));
     } else if (tc->kind == TUNE_LRN) {
         snprintf(row->op, sizeof row->op, "lrn.forward");
-        ACL_TRY(acl_check_output(c, v->nout, &aux));
-        ACL_TRY(lrn_forward(c, V(out), V(aux), V(v->in), &v->lrn, NULL));
+        ACL_TRY(lrn_forward(c, V(out), V(v->in), &v->lrn, NULL));
         ACL_TRY(acl_check_compare(c, out, v->ref, v->nout, 2e-6, row));
-        if (row->pass) { /* backward reads the device's out and scale, as training does */
+        if (row->pass) {
             snprintf(row->op, sizeof row->op, "lrn.backward");
             ACL_TRY(acl_check_output(c, v->nin, &dx));
-            ACL_TRY(lrn_backward(c, V(dx), V(v->dy), V(v->in), V(out), V(aux), &v->lrn, NULL));
+            ACL_TRY(lrn_backward(c, V(dx), V(v->dy), V(v->in), &v->lrn, NULL));
             ACL_TRY(acl_check_compare(c, dx, v->ref_dx, v->nin, 2e-6, row));
         }
     } else {
@@ -380,8 +377,8 @@ static acl_status run_case(struct acl_ctx *c, const struct tune_case *tc, const 
         ACL_TRY(fc_forward(c, V(a[1]), V(a[0]), V(b->w), V(a[2]), &tc->fc, NULL));
         ACL_TRY(fc_backward(c, V(a[3]), V(b->ws), V(a[4]), V(a[1]), V(a[0]), V(b->w), &tc->fc, NULL));
     } else if (tc->kind == TUNE_LRN) {
-        ACL_TRY(lrn_forward(c, V(a[1]), V(a[2]), V(a[0]), &tc->lrn, NULL));
-        ACL_TRY(lrn_backward(c, V(a[3]), V(a[4]), V(a[0]), V(a[1]), V(a[2]), &tc->lrn, NULL));
+        ACL_TRY(lrn_forward(c, V(a[1]), V(a[0]), &tc->lrn, NULL));
+        ACL_TRY(lrn_backward(c, V(a[3]), V(a[4]), V(a[0]), &tc->lrn, NULL));
     } else {
         ACL_TRY(maxpool_forward(c, V(a[1]), V(a[2]), V(a[0]), &tc->pool, NULL));
         ACL_TRY(maxpool_backward(c, V(a[3]), V(a[4]), V(a[2]), &tc->pool, NULL));

@@ -40,29 +40,36 @@ static acl_status view_fits(const char *what, struct acl_view v, size_t count)
 
 /* ---- reference ------------------------------------------------------------------------------- */
 
+/* scale of channel c at pixel p of image b */
+static double scale_ref(const double *inp, const struct lrn_shape *s, int b, int c, size_t p)
+{
+    size_t plane = (size_t)s->h * s->w, first = (size_t)b * s->c * plane;
+    int lo = c - s->size / 2 < 0 ? 0 : c - s->size / 2;
+    int hi = c + (s->size - 1) / 2 >= s->c ? s->c - 1 : c + (s->size - 1) / 2;
+    double sum = 0;
+    for (int j = lo; j <= hi; j++) {
+        double v = inp[first + (size_t)j * plane + p];
+        sum += v * v;
+    }
+    return s->k + (double)s->alpha / s->size * sum;
+}
+
 void lrn_forward_ref(double *out, double *scale, const double *inp, const struct lrn_shape *s)
 {
     size_t plane = (size_t)s->h * s->w;
-    double alpha_over_n = (double)s->alpha / s->size;
     for (int b = 0; b < s->n; b++)
         for (int c = 0; c < s->c; c++) {
-            int lo = c - s->size / 2 < 0 ? 0 : c - s->size / 2;
-            int hi = c + (s->size - 1) / 2 >= s->c ? s->c - 1 : c + (s->size - 1) / 2;
-            size_t at = ((size_t)b * s->c + c) * plane, first = (size_t)b * s->c * plane;
+            size_t at = ((size_t)b * s->c + c) * plane;
             for (size_t p = 0; p < plane; p++) {
-                double sum = 0;
-                for (int j = lo; j <= hi; j++) {
-                    double v = inp[first + (size_t)j * plane + p];
-                    sum += v * v;
-                }
-                scale[at + p] = s->k + alpha_over_n * sum;
-                out[at + p] = inp[at + p] * pow(scale[at + p], -(double)s->beta);
+                double sc = scale_ref(inp, s, b, c, p);
+                if (scale)
+                    scale[at + p] = sc;
+                out[at + p] = inp[at + p] * pow(sc, -(double)s->beta);
             }
         }
 }
 
-void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const double *out, const double *scale,
-                      const struct lrn_shape *s)
+void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const struct lrn_shape *s)
 {
     size_t plane = (size_t)s->h * s->w;
     double coef = 2.0 * s->alpha * s->beta / s->size;
@@ -76,63 +83,56 @@ void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const
                 double acc = 0;
                 for (int j = lo; j <= hi; j++) {
                     size_t e = first + (size_t)j * plane + p;
-                    acc += dout[e] * out[e] / scale[e];
+                    double sc = scale_ref(inp, s, b, j, p);
+                    acc += dout[e] * inp[e] * pow(sc, -(double)s->beta) / sc; /* dy y / scale */
                 }
-                dinp[at + p] = dout[at + p] * pow(scale[at + p], -(double)s->beta) - coef * inp[at + p] * acc;
+                dinp[at + p] = dout[at + p] * pow(scale_ref(inp, s, b, c, p), -(double)s->beta) - coef * inp[at + p] * acc;
             }
         }
 }
 
 /* ---- launchers ------------------------------------------------------------------------------- */
 
-/* One work-item per plane or two (forward), per block of LRN_BLOCK planes (backward, from PAIR_PLANE pixels a
- * plane) or per run of LRN_VEC pixels of an image (backward, smaller planes), PLANES to a group (cl/lrn.cl). The
- * forward takes two planes a work-item from PAIR_PLANE pixels a plane: at conv1's 55x55 they ran 15-17% faster
- * than one, at conv2's 27x27 5-15% slower (interleaved runs, PoCL on AVX-512). The backward's walk over the
- * channels ran 1.15-1.2x faster than blocks at conv2's 27x27, from 7% slower to 1.3x faster at conv1's 55x55. */
-enum { LRN_BLOCK = 4 /* as cl/lrn.cl */, LRN_PLANES = 16, LRN_PAIR_PLANE = 2048 };
+/* Forward: one work-item per plane or two, PLANES to a group; two planes a work-item from PAIR_PLANE pixels a
+ * plane: at conv1's 55x55 they ran 15-17% faster than one, at conv2's 27x27 5-15% slower (interleaved runs,
+ * PoCL on AVX-512). Backward: one work-item per run of LRN_VEC pixels of an image (cl/lrn.cl). */
+enum { LRN_PLANES = 16, LRN_PAIR_PLANE = 2048 };
 
-acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view scale, struct acl_view inp,
-                       const struct lrn_shape *s, cl_event *ev)
+acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view inp, const struct lrn_shape *s,
+                       cl_event *ev)
 {
     acl_status st = lrn_check_shape(s);
     if (st != ACL_OK)
         return st;
     size_t total = (size_t)s->n * s->c * s->h * s->w;
-    if ((st = view_fits("out", out, total)) != ACL_OK || (st = view_fits("scale", scale, total)) != ACL_OK ||
-        (st = view_fits("inp", inp, total)) != ACL_OK)
+    if ((st = view_fits("out", out, total)) != ACL_OK || (st = view_fits("inp", inp, total)) != ACL_OK)
         return st;
-    /* two planes a work-item where planes are large (cl/lrn.cl) */
     int per = (size_t)s->h * s->w >= LRN_PAIR_PLANE ? 2 : 1, rows = s->n * ((s->c + per - 1) / per);
     size_t global = (size_t)rows, local = LRN_PLANES;
     return acl_launch(c, "lrn_forward", 1, &global, &local,
-                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(scale), ARG_VIEW(inp), ARG_INT(s->c), ARG_INT(s->h * s->w),
-                               ARG_INT(rows), ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size),
-                               ARG_FLOAT(s->beta), ARG_FLOAT(s->k), ARG_INT(per)),
+                      ACL_ARGS(ARG_VIEW(out), ARG_VIEW(inp), ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(rows),
+                               ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size), ARG_FLOAT(s->beta),
+                               ARG_FLOAT(s->k), ARG_INT(per)),
                       ev);
 }
 
 acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view inp,
-                        struct acl_view out, struct acl_view scale, const struct lrn_shape *s, cl_event *ev)
+                        const struct lrn_shape *s, cl_event *ev)
 {
     acl_status st = lrn_check_shape(s);
     if (st != ACL_OK)
         return st;
     size_t total = (size_t)s->n * s->c * s->h * s->w;
     if ((st = view_fits("dinp", dinp, total)) != ACL_OK || (st = view_fits("dout", dout, total)) != ACL_OK ||
-        (st = view_fits("inp", inp, total)) != ACL_OK || (st = view_fits("out", out, total)) != ACL_OK ||
-        (st = view_fits("scale", scale, total)) != ACL_OK)
+        (st = view_fits("inp", inp, total)) != ACL_OK)
         return st;
-    /* large planes: one work-item per block of LRN_BLOCK channels; else one per run of LRN_VEC pixels of an
-     * image, N of them where a plane is narrower (cl/lrn.cl) */
-    int plane = s->h * s->w, vec = c->tune.lrn_vec, blocks = plane >= LRN_PAIR_PLANE;
-    int rows = blocks ? s->n * ((s->c + LRN_BLOCK - 1) / LRN_BLOCK)
-                      : s->n * (plane >= vec ? (plane + vec - 1) / vec : 1);
+    int plane = s->h * s->w, vec = c->tune.lrn_vec;
+    int rows = s->n * (plane >= vec ? (plane + vec - 1) / vec : 1);
     size_t global = (size_t)rows, local = LRN_PLANES;
-    return acl_launch(c, blocks ? "lrn_backward_blocks" : "lrn_backward", 1, &global, &local,
-                      ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_VIEW(out), ARG_VIEW(scale),
-                               ARG_INT(s->c), ARG_INT(s->h * s->w), ARG_INT(rows), ARG_INT(s->size),
-                               ARG_FLOAT(2.0 * s->alpha * s->beta / s->size), ARG_FLOAT(s->beta)),
+    return acl_launch(c, "lrn_backward", 1, &global, &local,
+                      ACL_ARGS(ARG_VIEW(dinp), ARG_VIEW(dout), ARG_VIEW(inp), ARG_INT(s->c), ARG_INT(plane),
+                               ARG_INT(rows), ARG_INT(s->size), ARG_FLOAT((double)s->alpha / s->size),
+                               ARG_FLOAT(s->k), ARG_FLOAT(s->beta), ARG_FLOAT(2.0 * s->alpha * s->beta / s->size)),
                       ev);
 }
 
@@ -179,11 +179,11 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     acl_status st = ACL_OK;
     const struct lrn_shape *s = &k->s;
     size_t n = (size_t)s->n * s->c * s->h * s->w, off = (size_t)k->off, len = off + n;
-    cl_mem m[5] = {NULL}; /* inp, out, scale, dout, dinp */
+    cl_mem m[4] = {NULL}; /* inp, out, dout, dinp */
     float *x = malloc(2 * n * sizeof *x), *dy = x ? x + n : NULL;
     /* each double array holds off + n: the prefix of the output references is what must survive */
-    double *xd = malloc(6 * len * sizeof *xd), *yd = xd ? xd + len : NULL, *sd = xd ? yd + len : NULL,
-           *dyd = xd ? sd + len : NULL, *dxd = xd ? dyd + len : NULL;
+    double *xd = malloc(4 * len * sizeof *xd), *yd = xd ? xd + len : NULL, *dyd = xd ? yd + len : NULL,
+           *dxd = xd ? dyd + len : NULL;
     if (!x || !xd) {
         st = acl_fail(ACL_ERR_MEMORY, "out of host memory");
         goto cleanup;
@@ -192,36 +192,31 @@ static acl_status check_case(struct acl_ctx *c, struct acl_selftest *t, const st
     acl_rand_fill(&seed, dy, n, -1, 1);
     acl_to_double(x, xd + off, n);
     acl_to_double(dy, dyd + off, n);
-    lrn_forward_ref(yd + off, sd + off, xd + off, s);
-    lrn_backward_ref(dxd + off, dyd + off, xd + off, yd + off, sd + off, s);
+    lrn_forward_ref(yd + off, NULL, xd + off, s);
+    lrn_backward_ref(dxd + off, dyd + off, xd + off, s);
 
-    struct acl_view v[5];
+    struct acl_view v[4];
     ACL_TRY(input_at(c, x, n, k->off, &m[0]));
     ACL_TRY(output_at(c, n, k->off, yd, &m[1]));
-    ACL_TRY(output_at(c, n, k->off, sd, &m[2]));
-    ACL_TRY(input_at(c, dy, n, k->off, &m[3]));
-    ACL_TRY(output_at(c, n, k->off, dxd, &m[4]));
-    for (int i = 0; i < 5; i++)
+    ACL_TRY(input_at(c, dy, n, k->off, &m[2]));
+    ACL_TRY(output_at(c, n, k->off, dxd, &m[3]));
+    for (int i = 0; i < 4; i++)
         v[i] = (struct acl_view){m[i], off};
 
     acl_check_row row = {.op = "lrn.forward"};
     snprintf(row.shape, sizeof row.shape, "N%d C%d %dx%d n%d a%g b%g k%g%s", s->n, s->c, s->h, s->w, s->size,
              (double)s->alpha, (double)s->beta, (double)s->k, k->off ? " @off" : "");
-    ACL_TRY(lrn_forward(c, v[1], v[2], v[0], s, NULL));
+    ACL_TRY(lrn_forward(c, v[1], v[0], s, NULL));
     /* a sum of at most n squares and one pow: a few ulp */
     ACL_TRY(acl_check_compare(c, m[1], yd, len, 2e-6, &row));
     acl_selftest_report(t, &row);
-    snprintf(row.op, sizeof row.op, "lrn.scale");
-    ACL_TRY(acl_check_compare(c, m[2], sd, len, 2e-6, &row));
-    acl_selftest_report(t, &row);
 
-    /* backward reads the device's out and scale, as training does */
     snprintf(row.op, sizeof row.op, "lrn.backward");
-    ACL_TRY(lrn_backward(c, v[4], v[3], v[0], v[1], v[2], s, NULL));
-    ACL_TRY(acl_check_compare(c, m[4], dxd, len, 2e-6, &row)); /* two terms, one pow: as forward */
+    ACL_TRY(lrn_backward(c, v[3], v[2], v[0], s, NULL));
+    ACL_TRY(acl_check_compare(c, m[3], dxd, len, 2e-6, &row)); /* two terms, one pow: as forward */
     acl_selftest_report(t, &row);
 cleanup:
-    acl_release_mems(m, 5);
+    acl_release_mems(m, 4);
     free(x);
     free(xd);
     return st;

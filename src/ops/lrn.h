@@ -10,9 +10,10 @@
  * after); for odd n this is the symmetric window of Caffe and the paper. For even n, ONNX puts the longer
  * half after c instead; we follow PyTorch. Channels outside [0, C) count as zero (the sum still divides by n).
  *
- * Forward also writes scale, which backward needs (as Caffe keeps it):
+ * Backward, with the window mirrored (c' in [c - (n-1)/2, c + n/2] are the channels whose window holds c):
  *   dx[c] = dy[c] * scale[c]^(-beta) - (2 alpha beta / n) * x[c] * sum_{c'} dy[c'] y[c'] / scale[c']
- * over the c' whose window holds c: c' in [c - (n-1)/2, c + n/2] (the window mirrored). */
+ * It recomputes scale (and y / scale) from x, which it reads anyway: the forward keeps no scale tensor (Caffe
+ * keeps one), the backward reads two tensors rather than four. */
 #ifndef ACL_OPS_LRN_H
 #define ACL_OPS_LRN_H
 
@@ -27,18 +28,17 @@ struct lrn_shape {
 /* Checks sizes and parameters; k > 0 and alpha >= 0 keep scale positive, so scale^(-beta) is defined. */
 acl_status lrn_check_shape(const struct lrn_shape *s);
 
+/* out (N, C, H, W) from inp (N, C, H, W); scale too when not NULL */
 void lrn_forward_ref(double *out, double *scale, const double *inp, const struct lrn_shape *s);
-/* out, scale (N, C, H, W) from inp (N, C, H, W) */
-void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const double *out, const double *scale,
-                      const struct lrn_shape *s);
 /* dinp (N, C, H, W), overwritten */
+void lrn_backward_ref(double *dinp, const double *dout, const double *inp, const struct lrn_shape *s);
 
-/* out and scale must not alias inp (every output reads n input channels). */
-acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view scale, struct acl_view inp,
-                       const struct lrn_shape *s, cl_event *ev);
-/* dinp must not alias dout, inp, out or scale. */
+/* out must not alias inp (every output reads n input channels). */
+acl_status lrn_forward(struct acl_ctx *c, struct acl_view out, struct acl_view inp, const struct lrn_shape *s,
+                       cl_event *ev);
+/* dinp must not alias dout or inp. */
 acl_status lrn_backward(struct acl_ctx *c, struct acl_view dinp, struct acl_view dout, struct acl_view inp,
-                        struct acl_view out, struct acl_view scale, const struct lrn_shape *s, cl_event *ev);
+                        const struct lrn_shape *s, cl_event *ev);
 
 acl_status lrn_selftest(struct acl_ctx *c, struct acl_selftest *t);
 

@@ -185,7 +185,6 @@ static acl_status layout(struct acl_split *s, int dry)
             if (l->kind == ACL_MAXPOOL && active)
                 ACL_TRY(take(s, d, dry, out, &p->aux));
             if (l->kind == ACL_LRN && active) {
-                ACL_TRY(take(s, d, dry, ext, &p->aux));
                 if (!same(p->ext, p->out)) {
                     ACL_TRY(take(s, d, dry, ext, &p->yext));
                     dext = max_sz(dext, ext);

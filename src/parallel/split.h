@@ -34,7 +34,7 @@ struct split_part {
     struct acl_range ext;  /* input channels the layer reads; equal to in when nothing is assembled */
     int groups;            /* weight layers: the groups of its share */
     cl_mem y;              /* N x |out| x OH x OW (the input's buffer for in-place layers) */
-    cl_mem aux;            /* lrn: scale over ext; maxpool: argmax */
+    cl_mem aux;            /* maxpool: argmax */
     cl_mem xin;            /* the input assembled over ext, or NULL (in == ext: the previous y serves) */
     cl_mem yext;           /* lrn: the output over ext, when ext != out */
     size_t w_off, b_off;   /* weight layers: the slices' offsets in the device's flat buffers */

@@ -158,10 +158,10 @@ static acl_status forward_compute(struct acl_split *s, int i, int d, int trainin
         struct lrn_shape ls = acl_lrn_shape(l, n);
         ls.c = acl_range_size(p->ext);
         if (!p->yext) {
-            ACL_TRY(lrn_forward(c, V(p->y), V(p->aux), V(x), &ls, acl_split_event(s, d)));
+            ACL_TRY(lrn_forward(c, V(p->y), V(x), &ls, acl_split_event(s, d)));
             break;
         }
-        ACL_TRY(lrn_forward(c, V(p->yext), V(p->aux), V(x), &ls, acl_split_event(s, d)));
+        ACL_TRY(lrn_forward(c, V(p->yext), V(x), &ls, acl_split_event(s, d)));
         ACL_TRY(copy_channels(s, d, p->yext, p->ext, d, p->y, p->out, p->out, plane, 0));
         break;
     }
@@ -277,11 +277,10 @@ static acl_status backward_compute(struct acl_split *s, int i, int d, uint64_t s
         struct lrn_shape ls = acl_lrn_shape(l, n);
         ls.c = acl_range_size(p->ext);
         if (!p->yext) {
-            ACL_TRY(lrn_backward(c, V(*dx), V(dy), V(x), V(p->y), V(p->aux), &ls, acl_split_event(s, d)));
+            ACL_TRY(lrn_backward(c, V(*dx), V(dy), V(x), &ls, acl_split_event(s, d)));
             break;
         }
-        ACL_TRY(lrn_backward(c, V(v->dext[1]), V(v->dext[0]), V(x), V(p->yext), V(p->aux), &ls,
-                             acl_split_event(s, d)));
+        ACL_TRY(lrn_backward(c, V(v->dext[1]), V(v->dext[0]), V(x), &ls, acl_split_event(s, d)));
         ACL_TRY(copy_channels(s, d, v->dext[1], p->ext, d, *dx, p->in, p->in, plane, 1));
         break;
     }
