@@ -57,4 +57,13 @@ acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check
  * on s's batch with IN and OUT cut to at most 777 and 333 (off every tile, the same kernels as s). */
 acl_status tune_verify_sgemm(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row);
 
+/* ---- inside the search ---------------------------------------------------------------------------------- */
+
+/* At most this many candidates a phase. */
+#define TUNE_MAX_CANDIDATES 8
+/* The candidates of group k in phase 0, 1, ... into out (room for TUNE_MAX_CANDIDATES; none where the group has
+ * no such phase), tried in order after the values in hand (best): one coordinate a phase, the others as best
+ * holds them (coordinate descent). autotune_candidates.c. */
+int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out);
+
 #endif
