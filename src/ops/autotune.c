@@ -11,7 +11,8 @@
  * shape would not run the Xgemm parameters being tried. One through the own SGEMM is verified forward and
  * backward (all three products) at the model's batch, which picks the kernels, with IN and OUT cut down.
  * Timing runs the model's batch,
- * bracketed by two markers on the profiling queue, median of TUNE_REPS runs. */
+ * bracketed by two markers on the profiling queue, median of TUNE_REPS runs (which tests may replace with
+ * times of their own: tune_set_fake_time). */
 #include "ops/autotune.h"
 
 #include <float.h>
@@ -27,8 +28,6 @@
 /* The most coordinates a group's search walks, one a phase (tune_candidates has none for the phases a group
  * lacks). */
 #define TUNE_PHASES 4
-/* A candidate must beat the one in hand by this much to replace it: below that it is noise on a shared CPU. */
-#define TUNE_MIN_GAIN 0.03
 
 struct tune_ver {
     struct conv_shape conv;
@@ -52,6 +51,16 @@ struct tune_bufs {
     cl_mem act[5], w, ws;
     size_t ws_floats;
 };
+
+/* Tests only (tune_set_fake_time): what replaces each measured time, and the timings since it was set. */
+static tune_fake_time_fn fake_time;
+static int fake_calls;
+
+void tune_set_fake_time(tune_fake_time_fn fn)
+{
+    fake_time = fn;
+    fake_calls = 0;
+}
 
 static double now_s(void)
 {
@@ -423,6 +432,8 @@ static acl_status time_case(struct acl_ctx *c, const struct tune_case *tc, const
     }
     qsort(t, TUNE_REPS, sizeof *t, cmp_double);
     *ns = t[TUNE_REPS / 2];
+    if (fake_time)
+        *ns = fake_time(tc, &c->tune, fake_calls++);
 cleanup:
     if (e0)
         clReleaseEvent(e0);
@@ -587,7 +598,6 @@ cleanup:
  * chosen in a busy minute ran the weight gradient 1.4x slower than the defaults it had "beaten"). *kept says
  * whether it did; the table then shows the last round's two times, measured side by side. Not for CLBlast,
  * which cannot be handed its defaults back. */
-#define TUNE_CONFIRM 2
 static acl_status confirm(struct acl_ctx *c, struct tune_case *cases, int n, enum tune_kind k,
                           const struct acl_tune *baseline, const struct acl_tune *best, const struct tune_bufs *b,
                           int verbose, int *kept)
