@@ -1,5 +1,6 @@
-/* autotune.c: the tuning search (autotune.h). Coordinate descent over small candidate lists, one program's
- * defines at a time; a candidate counts only after its output matched the host reference.
+/* autotune.c: the tuning search (autotune.h). Coordinate descent over small candidate lists
+ * (autotune_candidates.c), one program's defines at a time; a candidate counts only after its output matched
+ * the host reference.
  *
  * Verification runs each layer's own shape at a batch of 1 (a fully connected layer, whose "image" is one
  * pixel, at up to 5 images, so the pixel tiles cross images), on random inputs whose double reference is
@@ -10,7 +11,8 @@
  * shape would not run the Xgemm parameters being tried. One through the own SGEMM is verified forward and
  * backward (all three products) at the model's batch, which picks the kernels, with IN and OUT cut down.
  * Timing runs the model's batch,
- * bracketed by two markers on the profiling queue, median of TUNE_REPS runs. */
+ * bracketed by two markers on the profiling queue, median of TUNE_REPS runs (which tests may replace with
+ * times of their own: tune_set_fake_time). */
 #include "ops/autotune.h"
 
 #include <float.h>
@@ -23,10 +25,9 @@
 #include "runtime/error.h"
 
 #define TUNE_REPS 3
-/* The most coordinates a group's search walks, one a phase (candidates() has none for the phases a group lacks). */
+/* The most coordinates a group's search walks, one a phase (tune_candidates has none for the phases a group
+ * lacks). */
 #define TUNE_PHASES 4
-/* A candidate must beat the one in hand by this much to replace it: below that it is noise on a shared CPU. */
-#define TUNE_MIN_GAIN 0.03
 
 struct tune_ver {
     struct conv_shape conv;
@@ -50,6 +51,16 @@ struct tune_bufs {
     cl_mem act[5], w, ws;
     size_t ws_floats;
 };
+
+/* Tests only (tune_set_fake_time): what replaces each measured time, and the timings since it was set. */
+static tune_fake_time_fn fake_time;
+static int fake_calls;
+
+void tune_set_fake_time(tune_fake_time_fn fn)
+{
+    fake_time = fn;
+    fake_calls = 0;
+}
 
 static double now_s(void)
 {
@@ -418,6 +429,8 @@ static acl_status time_case(struct acl_ctx *c, const struct tune_case *tc, const
     }
     qsort(t, TUNE_REPS, sizeof *t, cmp_double);
     *ns = t[TUNE_REPS / 2];
+    if (fake_time)
+        *ns = fake_time(tc, &c->tune, fake_calls++);
 cleanup:
     if (e0)
         clReleaseEvent(e0);
@@ -582,7 +595,6 @@ cleanup:
  * chosen in a busy minute ran the weight gradient 1.4x slower than the defaults it had "beaten"). *kept says
  * whether it did; the table then shows the last round's two times, measured side by side. Not for CLBlast,
  * which cannot be handed its defaults back. */
-#define TUNE_CONFIRM 2
 static acl_status confirm(struct acl_ctx *c, struct tune_case *cases, int n, enum tune_kind k,
                           const struct acl_tune *baseline, const struct acl_tune *best, const struct tune_bufs *b,
                           int verbose, int *kept)
@@ -611,95 +623,6 @@ static acl_status confirm(struct acl_ctx *c, struct tune_case *cases, int n, enu
                 cases[i].best_ns = cases[i].cur_ns;
 cleanup:
     return st;
-}
-
-/* The own SGEMM's candidates, one coordinate a phase: the vector width, then the outer-product kernels' rows
- * (the weight gradient's sgemm_tn_small), then sgemm_nn's rows (the input gradient), then the dot-product tile
- * (the forward). Each is mostly one kernel's, so one coordinate at a time finds each kernel's best. With 16-wide
- * vectors a row of the tile holds 2 of AVX-512's 32 registers; with 8 (AVX2: 16 registers) 8 rows would spill. */
-static int sgemm_candidates(int phase, const struct acl_tune *best, struct acl_tune *out)
-{
-    static const int rows[] = {4, 5, 6, 8};
-    static const int dot[][2] = {{2, 5}, {3, 4}, {4, 4}, {2, 8}, {4, 6}, {1, 8}};
-    int n = 0;
-    if (phase == 0) {
-        out[n] = *best;
-        out[n++].sg_vw = best->sg_vw == 16 ? 8 : 16;
-    } else if (phase == 1 || phase == 2) {
-        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-            int cur = phase == 1 ? best->sg_tm : best->sg_nn_tm;
-            if (rows[i] == cur || (rows[i] == 8 && best->sg_vw == 8))
-                continue;
-            out[n] = *best;
-            if (phase == 1)
-                out[n++].sg_tm = rows[i];
-            else
-                out[n++].sg_nn_tm = rows[i];
-        }
-    } else if (phase == 3) {
-        for (size_t i = 0; i < sizeof dot / sizeof *dot; i++) {
-            if (dot[i][0] == best->sg_dm && dot[i][1] == best->sg_dn)
-                continue;
-            out[n] = *best;
-            out[n].sg_dm = dot[i][0];
-            out[n++].sg_dn = dot[i][1];
-        }
-    }
-    return n;
-}
-
-/* The candidates of a group, tried in order after the defaults: first the program's define with the launch
- * size in hand, then the launch size with the best define (coordinate descent). */
-static int candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out)
-{
-    int n = 0;
-    if (k == TUNE_SGEMM)
-        return sgemm_candidates(phase, best, out);
-    if (k == TUNE_CONV && phase == 0) {
-        static const int px[] = {4, 8, 12, 3};
-        for (size_t i = 0; i < sizeof px / sizeof *px; i++)
-            if (px[i] != best->conv_px) {
-                out[n] = *best;
-                out[n++].conv_px = px[i];
-            }
-    } else if (k == TUNE_CONV && phase == 1) {
-        static const int local[] = {4, 16, 32, 1};
-        for (size_t i = 0; i < sizeof local / sizeof *local; i++)
-            if (local[i] != best->conv_local) {
-                out[n] = *best;
-                out[n++].conv_local = local[i];
-            }
-    } else if (k == TUNE_LRN && phase == 0) {
-        static const int vec[] = {8, 4, 16};
-        for (size_t i = 0; i < 3; i++)
-            if (vec[i] != best->lrn_vec) {
-                out[n] = *best;
-                out[n++].lrn_vec = vec[i];
-            }
-    } else if (k == TUNE_FC && phase == 0) {
-        /* Sets that meet CLBlast's constraints (acl_xgemm_valid); the first reached 23-27 GFLOP/s at 1024^3 on
-         * PoCL where the defaults reach 4-7 (../shared/peer/MEASURED.md). Each costs a CLBlast compile. */
-        static const size_t sets[][ACL_XGEMM_NPARAMS] = {
-            /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
-            {0, 1, 16, 2, 4, 4, 64, 4, 4, 64, 0, 0, 0, 0, 16, 16},
-            {0, 1, 16, 2, 8, 8, 128, 4, 4, 64, 0, 0, 0, 0, 16, 16},
-            {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 8, 8},
-            {0, 1, 16, 2, 4, 4, 32, 4, 4, 32, 0, 0, 0, 0, 8, 8},
-        };
-        for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
-            out[n] = *best;
-            out[n].xgemm_set = 1;
-            memcpy(out[n++].xgemm, sets[i], sizeof sets[i]);
-        }
-    } else if (k == TUNE_POOL && phase == 0) {
-        static const int vec[] = {8, 4, 16};
-        for (size_t i = 0; i < 3; i++)
-            if (vec[i] != best->maxpool_vec) {
-                out[n] = *best;
-                out[n++].maxpool_vec = vec[i];
-            }
-    }
-    return n;
 }
 
 acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, double budget_s, int verbose,
@@ -747,8 +670,8 @@ acl_status acl_autotune(struct acl_ctx *c, struct tune_case *cases, int ncases, 
             if (cases[i].kind == k)
                 cases[i].default_ns = cases[i].best_ns = cases[i].cur_ns;
         for (int phase = 0; phase < TUNE_PHASES; phase++) {
-            struct acl_tune cand[8];
-            int nc = candidates(k, phase, &rep->best, cand);
+            struct acl_tune cand[TUNE_MAX_CANDIDATES];
+            int nc = tune_candidates(k, phase, &rep->best, cand);
             for (int j = 0; j < nc; j++) {
                 if (now_s() - t0 > deadline) {
                     rep->skipped += nc - j;

@@ -38,6 +38,12 @@ struct tune_report {
     double seconds;
 };
 
+/* A candidate must beat the one in hand by this much to replace it: below that it is noise on a shared CPU. */
+#define TUNE_MIN_GAIN 0.03
+/* Side-by-side rounds against the baseline that a group's winner must each win by TUNE_MIN_GAIN to be kept
+ * (autotune.c, confirm); one it loses leaves the baseline and counts in tune_report.unconfirmed. */
+#define TUNE_CONFIRM 2
+
 /* c must have been started with the defaults (acl_ctx_init_tuned with NULL); on return its programs are built
  * with rep->best. The budget bounds the candidates tried, not the defaults' baseline. verbose: each candidate's
  * time, and why each rejected one was ("rejected: max error ..."), on stderr. */
@@ -56,5 +62,24 @@ acl_status tune_verify_fc(struct acl_ctx *c, const struct fc_shape *s, acl_check
 /* A fully connected layer through the own SGEMM (as c is built now), forward and backward: the three products
  * on s's batch with IN and OUT cut to at most 777 and 333 (off every tile, the same kernels as s). */
 acl_status tune_verify_sgemm(struct acl_ctx *c, const struct fc_shape *s, acl_check_row *row);
+
+/* ---- inside the search ---------------------------------------------------------------------------------- */
+
+/* At most this many candidates a phase. */
+#define TUNE_MAX_CANDIDATES 8
+/* The candidates of group k in phase 0, 1, ... into out (room for TUNE_MAX_CANDIDATES; none where the group has
+ * no such phase), tried in order after the values in hand (best): one coordinate a phase, the others as best
+ * holds them (coordinate descent). autotune_candidates.c. */
+int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out);
+
+/* ---- for tests only ------------------------------------------------------------------------------------- */
+
+/* Which candidate wins, and whether confirmation keeps it, depends on timings; tests make them deterministic.
+ * Once fn is set, every timing of a case still runs (and every candidate is still verified against the host
+ * reference first), but the time it measured is replaced by fn(tc, t, call): t holds the values the device is
+ * built with for that timing (the candidate's), call counts the timings since tune_set_fake_time (0, 1, ...).
+ * NULL, the default, restores measured times. Process-wide and not thread-safe: `alexnet-cl tune` never sets it. */
+typedef double (*tune_fake_time_fn)(const struct tune_case *tc, const struct acl_tune *t, int call);
+void tune_set_fake_time(tune_fake_time_fn fn);
 
 #endif
