@@ -1,16 +1,17 @@
 /* conv.cl: convolution with stride, padding and groups: im2col and gather-col2im around CLBlast GEMMs; direct
  * kernels for the forward pass, backward data (a forward pass over the padded output gradient with flipped
  * weights, stride 1) and backward weights; padding, weight and gradient re-layouts; bias add and gradient.
- * Defines: CONV_PX (output pixels per work-item of conv_direct_forward, default 6),
- *          CONV_RB (weight taps per work-item of conv_direct_backward_weights, default 6); both kernels
- *          block 16 channels (two float8) per work-item. The launcher in src/ops/conv.c sizes its grids with
+ * Defines: CONV_PX (output pixels per work-item of conv_direct_forward, default 6), CONV_PX_FEW (the same
+ *          for conv_direct_forward_few, the forward of layers with few input channels, default 4: conv1 ran
+ *          1.2x faster with 4 than with 6, conv3-5 slower), CONV_RB (weight taps per work-item of
+ *          conv_direct_backward_weights, default 6); the kernels block 16 channels (two float8) per work-item. The launcher in src/ops/conv.c sizes its grids with
  *          the same values (measurements next to conv_pick_forward_algo there).
  * Layouts: NCHW tensors; weight (K, C/groups, KH, KW). A column matrix holds per image the rows
  * r = (c*KH + i)*KW + j (C*KH*KW of them) and the columns p = oy*OW + ox (OH*OW), so group g's rows are one
  * contiguous block that multiplies the weight's (K/groups) x (C/groups*KH*KW) block of that group.
  * The direct kernels want channels contiguous: weights re-laid as (groups, KGP/16, C/groups*KH*KW, 16), the 16
  * channels of a work-item contiguous for each tap and its taps one after another (KGP: K/groups rounded up to
- * 16; zero past K/groups), the taps in the order the forward's loop takes them (its cin argument); the output
+ * 16; zero past K/groups), the taps in the order the forward's loop takes them (relayout's cin argument); the output
  * gradient as (N*OH*OW, groups*KGP), each pixel's channels contiguous.
  * They read a zero-padded input, so no tap needs a bounds test.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. The launcher keeps every index
@@ -18,6 +19,9 @@
 
 #ifndef CONV_PX
 #define CONV_PX 6
+#endif
+#ifndef CONV_PX_FEW
+#define CONV_PX_FEW 4
 #endif
 #ifndef CONV_RB
 #define CONV_RB 6
@@ -191,102 +195,115 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
             dst[t * 16 + u] = k0 + u < kg ? src[u * npix + t] : 0.0f;
 }
 
-/* The forward's sum over its group's input channels and kernel rows and KW taps each: per tap two weight
- * vectors against CONV_PX input values. A macro so that each common kernel width gets its own copy of the loop
+/* The forward's sum over its group's input channels (outermost) and kernel rows and KW taps each: per tap two
+ * weight vectors against PX input values. A macro so that each common kernel width gets its own copy of the loop
  * nest, with the tap loop's count known (the accumulators stay in registers across the nest). Unrolling the
  * tap loop as well spills (half the speed). */
-#define CONV_FORWARD_TAPS(KW)                                                                                      \
+#define CONV_FORWARD_TAPS(KW, PX)                                                                                  \
     for (int ci = 0; ci < cg; ci++, xrow += (hp - kh) * wp)                                                        \
         for (int i = 0; i < kh; i++, xrow += wp)                                                                   \
             for (int j = 0; j < (KW); j++) {                                                                       \
                 float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
                 wr += 16;                                                                                          \
                 __attribute__((opencl_unroll_hint))                                                                \
-                for (int t = 0; t < CONV_PX; t++) {                                                                \
+                for (int t = 0; t < (PX); t++) {                                                                   \
                     float xv = xrow[base[t] + j];                                                                  \
                     a0[t] += w0 * xv;                                                                              \
                     a1[t] += w1 * xv;                                                                              \
                 }                                                                                                  \
             }
 
-/* out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, kgp/16, cg*kh*kw, 16,
- * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
- * times CONV_PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and
- * images and only the very last one has idle lanes. Per tap: two vector loads of weights, CONV_PX scalar
- * loads of input, 2*CONV_PX vector multiply-adds. The taps in wt's order: (channel, row, column), with the
- * kernel widths 3 and 5 a copy each, or with cin (channels innermost) (row, column, channel).
- * Global (ceil(nimg*oh*ow/CONV_PX), groups*kgp/16). */
-__kernel void conv_direct_forward(__global float *out, int out_off, __global const float *xp, int xp_off,
-                                  __global const float *wt, int wt_off, __global const float *bias, int bias_off,
-                                  int has_bias, int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride,
-                                  int groups, int oh, int ow, int kgp, int cin)
-{
-    int tile = get_global_id(0), zb = get_global_id(1);
-    int kg = k / groups, cg = c / groups, kblocks = kgp / 16, npix = oh * ow, total = nimg * npix;
-    if (tile * CONV_PX >= total || zb >= groups * kblocks)
-        return;
-    int g = zb / kblocks, kb = zb - g * kblocks, q0 = tile * CONV_PX;
-    /* The first pixel's (image, oy, ox), then step along: one division pair per work-item. Past the end of
-     * the batch, the last pixel again: computed and not stored. */
-    int n = q0 / npix, p = q0 - n * npix, oy = p / ow, ox = p - oy * ow;
-    int base[CONV_PX];
-    __attribute__((opencl_unroll_hint))
-    for (int t = 0; t < CONV_PX; t++) {
-        base[t] = ((n * c + g * cg) * hp + oy * stride) * wp + ox * stride;
-        if (q0 + t + 1 < total && ++ox == ow) {
-            ox = 0;
-            if (++oy == oh) {
-                oy = 0;
-                n++;
-            }
+/* The same with the channels innermost, taps (row, column, channel): one pointer step of hp*wp per tap and no row
+ * bookkeeping inside the sum, which with 3 taps a row cost more than the input's longer reach between reuses
+ * (conv2-5 ran 10-40% faster; conv1's 3 channels ran 15% slower, so the launcher picks the kernel by the
+ * channel count). */
+#define CONV_FORWARD_TAPS_CIN(PX)                                                                                  \
+    for (int i = 0; i < kh; i++)                                                                                   \
+        for (int j = 0; j < kw; j++) {                                                                             \
+            __global const float *xc = xrow + i * wp + j;                                                          \
+            for (int ci = 0; ci < cg; ci++, xc += hp * wp) {                                                       \
+                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
+                wr += 16;                                                                                          \
+                __attribute__((opencl_unroll_hint))                                                                \
+                for (int t = 0; t < (PX); t++) {                                                                   \
+                    float xv = xc[base[t]];                                                                        \
+                    a0[t] += w0 * xv;                                                                              \
+                    a1[t] += w1 * xv;                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
         }
+
+/* CONV_FORWARD_KERNEL(NAME, PX, SUM): the direct forward with PX output pixels a work-item, summing with SUM.
+ * out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, kgp/16, cg*kh*kw, 16,
+ * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
+ * times PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and images
+ * and only the very last one has idle lanes. Per tap: two vector loads of weights, PX scalar loads of input,
+ * 2*PX vector multiply-adds. Global (ceil(nimg*oh*ow/PX), groups*kgp/16). The first pixel's (image, oy, ox) is
+ * found by one division pair, then stepped along; past the end of the batch, the last pixel again: computed and
+ * not stored. */
+#define CONV_FORWARD_KERNEL(NAME, PX, SUM)                                                                         \
+    __kernel void NAME(__global float *out, int out_off, __global const float *xp, int xp_off,                     \
+                       __global const float *wt, int wt_off, __global const float *bias, int bias_off, int has_bias, \
+                       int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride, int groups, int oh,     \
+                       int ow, int kgp)                                                                            \
+    {                                                                                                              \
+        int tile = get_global_id(0), zb = get_global_id(1);                                                        \
+        int kg = k / groups, cg = c / groups, kblocks = kgp / 16, npix = oh * ow, total = nimg * npix;             \
+        if (tile * (PX) >= total || zb >= groups * kblocks)                                                        \
+            return;                                                                                                \
+        int g = zb / kblocks, kb = zb - g * kblocks, q0 = tile * (PX);                                             \
+        int n = q0 / npix, p = q0 - n * npix, oy = p / ow, ox = p - oy * ow;                                       \
+        int base[PX];                                                                                              \
+        __attribute__((opencl_unroll_hint))                                                                        \
+        for (int t = 0; t < (PX); t++) {                                                                           \
+            base[t] = ((n * c + g * cg) * hp + oy * stride) * wp + ox * stride;                                    \
+            if (q0 + t + 1 < total && ++ox == ow) {                                                                \
+                ox = 0;                                                                                            \
+                if (++oy == oh) {                                                                                  \
+                    oy = 0;                                                                                        \
+                    n++;                                                                                           \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+        float8 a0[PX], a1[PX];                                                                                     \
+        __attribute__((opencl_unroll_hint))                                                                        \
+        for (int t = 0; t < (PX); t++)                                                                             \
+            a0[t] = a1[t] = (float8)(0.0f);                                                                        \
+        __global const float *wr = wt + wt_off + (g * kblocks + kb) * cg * kh * kw * 16; /* this block's taps */   \
+        __global const float *xrow = xp + xp_off;                                                                  \
+        SUM;                                                                                                       \
+        int k0 = kb * 16;                                                                                          \
+        for (int t = 0; t < (PX); t++) {                                                                           \
+            int q = q0 + t;                                                                                        \
+            if (q >= total)                                                                                        \
+                break;                                                                                             \
+            int qn = q / npix, qp = q - qn * npix;                                                                 \
+            float v[16];                                                                                           \
+            vstore8(a0[t], 0, v);                                                                                  \
+            vstore8(a1[t], 0, v + 8);                                                                              \
+            __global float *o = out + out_off + (qn * k + g * kg + k0) * npix + qp;                                \
+            for (int u = 0; u < 16 && k0 + u < kg; u++)                                                            \
+                o[u * npix] = v[u] + (has_bias ? bias[bias_off + g * kg + k0 + u] : 0.0f);                         \
+        }                                                                                                          \
     }
-    float8 a0[CONV_PX], a1[CONV_PX];
-    __attribute__((opencl_unroll_hint))
-    for (int t = 0; t < CONV_PX; t++)
-        a0[t] = a1[t] = (float8)(0.0f);
-    __global const float *wr = wt + wt_off + (g * kblocks + kb) * cg * kh * kw * 16; /* this block's taps */
-    __global const float *xrow = xp + xp_off;
-    if (cin) {
-        /* Channels innermost: one pointer step of hp*wp per tap and no row bookkeeping inside the sum, which
-         * with 3 taps a row cost more than the input's longer reach between reuses (conv2-5 ran 10-40% faster;
-         * conv1's 3 channels ran 15% slower, so the launcher sets cin by the channel count). */
-        int hpwp = hp * wp;
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++) {
-                __global const float *xc = xrow + i * wp + j;
-                for (int ci = 0; ci < cg; ci++, xc += hpwp) {
-                    float8 w0 = vload8(0, wr), w1 = vload8(1, wr);
-                    wr += 16;
-                    __attribute__((opencl_unroll_hint))
-                    for (int t = 0; t < CONV_PX; t++) {
-                        float xv = xc[base[t]];
-                        a0[t] += w0 * xv;
-                        a1[t] += w1 * xv;
-                    }
-                }
-            }
-    } else if (kw == 3) {
-        CONV_FORWARD_TAPS(3)
-    } else if (kw == 5) {
-        CONV_FORWARD_TAPS(5)
-    } else {
-        CONV_FORWARD_TAPS(kw)
+
+/* Channels innermost, CONV_PX pixels: every layer but those with few input channels a group (the launcher's
+ * choice; wt laid out with cin), and the backward data pass. */
+CONV_FORWARD_KERNEL(conv_direct_forward, CONV_PX, CONV_FORWARD_TAPS_CIN(CONV_PX))
+
+/* Channels outermost, CONV_PX_FEW pixels: layers with few input channels (conv1's 3), the kernel widths 3, 5
+ * and 11 a copy each. */
+#define CONV_FORWARD_TAPS_FEW                                                                                      \
+    if (kw == 3) {                                                                                                 \
+        CONV_FORWARD_TAPS(3, CONV_PX_FEW)                                                                          \
+    } else if (kw == 5) {                                                                                          \
+        CONV_FORWARD_TAPS(5, CONV_PX_FEW)                                                                          \
+    } else if (kw == 11) {                                                                                         \
+        CONV_FORWARD_TAPS(11, CONV_PX_FEW)                                                                         \
+    } else {                                                                                                       \
+        CONV_FORWARD_TAPS(kw, CONV_PX_FEW)                                                                         \
     }
-    int k0 = kb * 16;
-    for (int t = 0; t < CONV_PX; t++) {
-        int q = q0 + t;
-        if (q >= total)
-            break;
-        int qn = q / npix, qp = q - qn * npix;
-        float v[16];
-        vstore8(a0[t], 0, v);
-        vstore8(a1[t], 0, v + 8);
-        __global float *o = out + out_off + (qn * k + g * kg + k0) * npix + qp;
-        for (int u = 0; u < 16 && k0 + u < kg; u++)
-            o[u * npix] = v[u] + (has_bias ? bias[bias_off + g * kg + k0 + u] : 0.0f);
-    }
-}
+CONV_FORWARD_KERNEL(conv_direct_forward_few, CONV_PX_FEW, CONV_FORWARD_TAPS_FEW)
 
 /* part (slices, groups, rg + 1, kgp): slice sl's share of the weight gradient, summed over its range of the
  * (image, oy) rows: dW[g][kk][r] = sum of dy[image][g*kg + kk][oy][ox] * xp[image][g*cg + ci][oy*s + i][ox*s + j],

@@ -18,7 +18,7 @@
 static char dir[256];
 
 /* The current format and a valid sgemm line, for tables written by hand below. */
-#define FORMAT "2"
+#define FORMAT "3"
 #define SGEMM_LINE "sgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5\n"
 
 static int setup(void **state)
@@ -47,6 +47,7 @@ static struct acl_tune tuned(void)
     struct acl_tune t;
     acl_tune_defaults(&t);
     t.conv_px = 4;
+    t.conv_px_few = 5;
     t.conv_local = 16;
     t.lrn_vec = 4;
     t.maxpool_vec = 8;
@@ -139,31 +140,31 @@ static void corrupt_files(void **state)
     ignored(path, &d, "corrupt");
     /* A well-checksummed file with an unknown line, or a value out of range. */
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "colour blue\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "does not parse");
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 99\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 99\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "invalid value");
     /* An Xgemm set that violates CLBlast's constraints is not trusted from a file either. */
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\n" SGEMM_LINE
                               "xgemm GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=32 NDIMB=4 "
                               "NDIMC=4 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=16 VWN=16\n");
     ignored(path, &d, "MWG % (MDIMC*VWM)");
     /* The own SGEMM's tiles: out of range, or not in the expected form. */
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\nsgemm vw=12 tm=6 nn_tm=5 dm=2 dn=5\nxgemm default\n");
     ignored(path, &d, "vw 12");
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\nsgemm vw=8 tm=9 nn_tm=5 dm=2 dn=5\nxgemm default\n");
     ignored(path, &d, "tm 9");
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine " ACL_VERSION_STRING
-                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\nsgemm vw=8 tm=6 nn_tm=5 dm=2 dn=5 x\nxgemm default\n");
     ignored(path, &d, "does not parse");
     free(bad);
@@ -184,13 +185,18 @@ static void other_key(void **state)
     snprintf(other.driver_version, sizeof other.driver_version, "1.2.4");
     ignored(path, &other, "another engine, device or driver");
     write_with_checksum(path, "alexnet-cl tuning table " FORMAT "\nengine 0.0.0-old\ndevice Test Device 9000\n"
-                              "driver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\n" SGEMM_LINE
+                              "driver 1.2.3\nconv_px 4\nconv_px_few 5\nconv_local 16\nlrn_vec 4\nmaxpool_vec 8\n" SGEMM_LINE
                               "xgemm default\n");
     ignored(path, &d, "engine 0.0.0-old");
     /* Format 1, before the own SGEMM's tiles: ignored, not half read. */
     write_with_checksum(path, "alexnet-cl tuning table 1\nengine " ACL_VERSION_STRING
                               "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
                               "maxpool_vec 8\nxgemm default\n");
+    ignored(path, &d, "format " FORMAT);
+    /* Format 2, before conv_px_few, likewise. */
+    write_with_checksum(path, "alexnet-cl tuning table 2\nengine " ACL_VERSION_STRING
+                              "\ndevice Test Device 9000\ndriver 1.2.3\nconv_px 4\nconv_local 16\nlrn_vec 4\n"
+                              "maxpool_vec 8\n" SGEMM_LINE "xgemm default\n");
     ignored(path, &d, "format " FORMAT);
     /* A table the writer refuses to write. */
     t.conv_local = 3;
@@ -229,20 +235,28 @@ static void verification_rejects(void **state)
     struct acl_ctx *c = test_ctx();
     struct acl_tune keep = c->tune, t4 = c->tune;
     t4.conv_px = 4;
+    t4.conv_px_few = 3;
     assert_int_equal(acl_ctx_rebuild(c, "conv.cl", &t4), ACL_OK);
-    struct conv_shape s = {1, 6, 13, 11, 20, 3, 3, 1, 1, 2};
-    acl_check_row row;
-    assert_int_equal(tune_verify_conv(c, &s, &row), ACL_OK);
-    if (!row.pass)
-        fail_msg("%s %s: %g %g %s", row.op, row.shape, row.max_abs, row.max_err, row.note);
-    c->tune.conv_px = 8; /* a fast wrong answer: half the tiles */
-    assert_int_equal(tune_verify_conv(c, &s, &row), ACL_OK);
-    assert_false(row.pass);
-    c->tune.conv_px = 2; /* the other way round only launches idle work-items (the kernel guards them): correct */
-    assert_int_equal(tune_verify_conv(c, &s, &row), ACL_OK);
-    assert_true(row.pass);
+    /* 3 input channels a group take conv_direct_forward_few (CONV_PX_FEW), 20 take conv_direct_forward (CONV_PX) */
+    const struct conv_shape few = {1, 6, 13, 11, 20, 3, 3, 1, 1, 2}, many = {1, 40, 9, 11, 20, 3, 3, 1, 1, 2};
+    const struct conv_shape *shapes[2] = {&few, &many};
+    for (int i = 0; i < 2; i++) {
+        int *px = i ? &c->tune.conv_px : &c->tune.conv_px_few, built = *px;
+        acl_check_row row;
+        assert_int_equal(tune_verify_conv(c, shapes[i], &row), ACL_OK);
+        if (!row.pass)
+            fail_msg("%s %s: %g %g %s", row.op, row.shape, row.max_abs, row.max_err, row.note);
+        *px = 2 * built; /* a fast wrong answer: half the tiles */
+        assert_int_equal(tune_verify_conv(c, shapes[i], &row), ACL_OK);
+        assert_false(row.pass);
+        *px = built - 1; /* the other way round only launches idle work-items (the kernel guards them): correct */
+        assert_int_equal(tune_verify_conv(c, shapes[i], &row), ACL_OK);
+        assert_true(row.pass);
+        *px = built;
+    }
     assert_int_equal(acl_ctx_rebuild(c, "conv.cl", &keep), ACL_OK);
-    assert_int_equal(tune_verify_conv(c, &s, &row), ACL_OK);
+    acl_check_row row;
+    assert_int_equal(tune_verify_conv(c, &few, &row), ACL_OK);
     assert_true(row.pass);
 }
 

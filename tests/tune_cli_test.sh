@@ -29,7 +29,7 @@ check "table written" $? "no tuning table in $ACL_CACHE_DIR"
 expect "table has its rows" 0 "conv1 +conv_direct_forward.*speed|total" -- "$bin" tune --model mini --batch 8 --budget 0
 # A non-default table (as a search could leave it), then the ops with it: still correct.
 if [ -n "$table" ]; then
-  sed -i 's/^conv_px .*/conv_px 4/; s/^conv_local .*/conv_local 16/' "$table"
+  sed -i 's/^conv_px .*/conv_px 4/; s/^conv_px_few .*/conv_px_few 5/; s/^conv_local .*/conv_local 16/' "$table"
   sed -i 's/^lrn_vec .*/lrn_vec 4/; s/^maxpool_vec .*/maxpool_vec 16/' "$table"
   xgemm="GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=4 MDIMC=4 MWG=64 NDIMB=4 NDIMC=4 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=16 VWN=16"
   sed -i "s/^xgemm .*/xgemm $xgemm/" "$table"
@@ -41,7 +41,7 @@ for b in sys.stdin.buffer.read(): h=((h^b)*0x100000001b3)&0xffffffffffffffff
 print("%016x"%h)' 2>/dev/null)
   if [ -n "$sum" ]; then
     printf '%s\nchecksum %s\n' "$body" "$sum" >"$table"
-    expect "selftest with the table" 0 "tuning table .*conv_px 4 conv_local 16 lrn_vec 4 maxpool_vec 16" -- \
+    expect "selftest with the table" 0 "tuning table .*conv_px 4 conv_px_few 5 conv_local 16 lrn_vec 4 maxpool_vec 16" -- \
       "$bin" selftest --tiny -v
     expect "selftest passes with it" 0 "all checks passed" -- "$bin" selftest --tiny
     expect "ACL_TUNE=0 ignores it" 0 "all checks passed" -- env ACL_TUNE=0 "$bin" selftest --tiny --op lrn

@@ -75,7 +75,7 @@ static const char *kind_kernel(enum tune_kind k)
 static void params_of(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
 {
     if (k == TUNE_CONV)
-        snprintf(buf, size, "CONV_PX=%d local=%d", t->conv_px, t->conv_local);
+        snprintf(buf, size, "CONV_PX=%d CONV_PX_FEW=%d local=%d", t->conv_px, t->conv_px_few, t->conv_local);
     else if (k == TUNE_LRN)
         snprintf(buf, size, "LRN_VEC=%d", t->lrn_vec);
     else if (k == TUNE_POOL)

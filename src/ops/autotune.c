@@ -501,7 +501,7 @@ static const char *group_program(enum tune_kind k)
 static void params_str(enum tune_kind k, const struct acl_tune *t, char *buf, size_t size)
 {
     if (k == TUNE_CONV)
-        snprintf(buf, size, "conv_px=%d conv_local=%d", t->conv_px, t->conv_local);
+        snprintf(buf, size, "conv_px=%d conv_px_few=%d conv_local=%d", t->conv_px, t->conv_px_few, t->conv_local);
     else if (k == TUNE_LRN)
         snprintf(buf, size, "lrn_vec=%d", t->lrn_vec);
     else if (k == TUNE_POOL)

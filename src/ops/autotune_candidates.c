@@ -40,8 +40,8 @@ static int sgemm_candidates(int phase, const struct acl_tune *best, struct acl_t
     return n;
 }
 
-/* The conv group: first the program's define with the launch size in hand, then the launch size with the best
- * define. */
+/* The conv group: first the program's defines with the launch size in hand (CONV_PX, which the layers with many
+ * input channels use, then CONV_PX_FEW, conv1's), then the launch size with the best defines. */
 int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out)
 {
     int n = 0;
@@ -55,6 +55,13 @@ int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, st
                 out[n++].conv_px = px[i];
             }
     } else if (k == TUNE_CONV && phase == 1) {
+        static const int px[] = {6, 3, 5, 8};
+        for (size_t i = 0; i < sizeof px / sizeof *px; i++)
+            if (px[i] != best->conv_px_few) {
+                out[n] = *best;
+                out[n++].conv_px_few = px[i];
+            }
+    } else if (k == TUNE_CONV && phase == 2) {
         static const int local[] = {4, 16, 32, 1};
         for (size_t i = 0; i < sizeof local / sizeof *local; i++)
             if (local[i] != best->conv_local) {

@@ -327,8 +327,9 @@ static acl_status pad(struct acl_ctx *c, struct acl_view dst, struct acl_view sr
                       NULL);
 }
 
-/* Whether conv_direct_forward sums with the input channels innermost (its cin argument), given the channels per
- * group it sums over; conv_weight_relayout orders the taps to match. */
+/* Whether the direct forward sums with the input channels innermost (conv_direct_forward) or outermost
+ * (conv_direct_forward_few), given the channels per group it sums over; conv_weight_relayout orders the taps to
+ * match. */
 static int channels_inner(int cg)
 {
     return cg >= CONV_CIN_MIN;
@@ -347,7 +348,7 @@ static acl_status relayout_weight(struct acl_ctx *c, struct acl_view wt, struct 
                       NULL);
 }
 
-/* One conv_direct_forward launch: out (nb, k, oh, ow) from xp (nb, c, hp, wp) and wt. */
+/* One direct forward launch: out (nb, k, oh, ow) from xp (nb, c, hp, wp) and wt. */
 struct direct_geom {
     int nb, c, hp, wp, k, stride, oh, ow;
 };
@@ -356,16 +357,18 @@ static acl_status direct_forward(struct acl_ctx *c, struct acl_view out, struct 
                                  struct acl_view bias, const struct direct_geom *d, const struct conv_shape *s)
 {
     int kgp = conv_round_kb(d->k / s->groups);
-    /* The pixels per work-item the program was built with (CONV_PX) and the tuned work-group: one table. */
-    size_t px = (size_t)c->tune.conv_px;
+    /* The pixels per work-item the program was built with (CONV_PX, CONV_PX_FEW) and the tuned work-group: one
+     * table. */
+    int inner = channels_inner(d->c / s->groups);
+    size_t px = (size_t)(inner ? c->tune.conv_px : c->tune.conv_px_few);
     size_t tiles = ((size_t)d->nb * d->oh * d->ow + px - 1) / px;
     size_t global[2] = {tiles, (size_t)s->groups * kgp / CONV_KB}, local[2] = {(size_t)c->tune.conv_local, 1};
     struct acl_view b = bias.buf ? bias : wt; /* a stand-in that the kernel never reads without a bias */
-    return acl_launch(c, "conv_direct_forward", 2, global, local,
+    return acl_launch(c, inner ? "conv_direct_forward" : "conv_direct_forward_few", 2, global, local,
                       ACL_ARGS(ARG_VIEW(out), ARG_VIEW(xp), ARG_VIEW(wt), ARG_VIEW(b), ARG_INT(bias.buf != NULL),
                                ARG_INT(d->nb), ARG_INT(d->c), ARG_INT(d->hp), ARG_INT(d->wp), ARG_INT(d->k),
                                ARG_INT(s->kh), ARG_INT(s->kw), ARG_INT(d->stride), ARG_INT(s->groups), ARG_INT(d->oh),
-                               ARG_INT(d->ow), ARG_INT(kgp), ARG_INT(channels_inner(d->c / s->groups))),
+                               ARG_INT(d->ow), ARG_INT(kgp)),
                       NULL);
 }
 

@@ -21,6 +21,7 @@ void acl_tune_defaults(struct acl_tune *t)
 {
     memset(t, 0, sizeof *t);
     t->conv_px = 6; /* cl/conv.cl, cl/lrn.cl and cl/maxpool.cl define the same when no -D is given */
+    t->conv_px_few = 4;
     t->conv_local = 8;
     t->lrn_vec = 16;
     t->maxpool_vec = 16;
@@ -88,6 +89,8 @@ int acl_tune_valid(const struct acl_tune *t, char *why, size_t size)
 {
     if (t->conv_px < 1 || t->conv_px > 16)
         snprintf(why, size, "conv_px %d is not in 1..16", t->conv_px);
+    else if (t->conv_px_few < 1 || t->conv_px_few > 16)
+        snprintf(why, size, "conv_px_few %d is not in 1..16", t->conv_px_few);
     else if (!pow2(t->conv_local) || t->conv_local > 256)
         snprintf(why, size, "conv_local %d is not a power of two up to 256", t->conv_local);
     else if (t->lrn_vec != 2 && t->lrn_vec != 4 && t->lrn_vec != 8 && t->lrn_vec != 16)
@@ -111,7 +114,7 @@ void acl_tune_defines(const struct acl_tune *t, const char *cl_name, char *out, 
 {
     size_t n = strlen(out);
     if (!strcmp(cl_name, "conv.cl"))
-        snprintf(out + n, size - n, " -DCONV_PX=%d", t->conv_px);
+        snprintf(out + n, size - n, " -DCONV_PX=%d -DCONV_PX_FEW=%d", t->conv_px, t->conv_px_few);
     else if (!strcmp(cl_name, "lrn.cl"))
         snprintf(out + n, size - n, " -DLRN_VEC=%d", t->lrn_vec);
     else if (!strcmp(cl_name, "maxpool.cl"))
@@ -144,10 +147,10 @@ static int format_body(const acl_device_info *dev, const struct acl_tune *t, cha
     char sg[96];
     acl_tune_sgemm_str(t, sg, sizeof sg);
     int n = snprintf(buf, size,
-                     "alexnet-cl tuning table %d\nengine %s\ndevice %s\ndriver %s\nconv_px %d\nconv_local %d\n"
-                     "lrn_vec %d\nmaxpool_vec %d\nsgemm %s\nxgemm",
-                     ACL_TUNE_FORMAT, ACL_VERSION_STRING, dev->name, dev->driver_version, t->conv_px, t->conv_local,
-                     t->lrn_vec, t->maxpool_vec, sg);
+                     "alexnet-cl tuning table %d\nengine %s\ndevice %s\ndriver %s\nconv_px %d\nconv_px_few %d\n"
+                     "conv_local %d\nlrn_vec %d\nmaxpool_vec %d\nsgemm %s\nxgemm",
+                     ACL_TUNE_FORMAT, ACL_VERSION_STRING, dev->name, dev->driver_version, t->conv_px,
+                     t->conv_px_few, t->conv_local, t->lrn_vec, t->maxpool_vec, sg);
     if (!t->xgemm_set)
         n += snprintf(buf + n, size - (size_t)n, " default");
     else
@@ -249,7 +252,7 @@ int acl_tune_read(const char *path, const acl_device_info *dev, struct acl_tune 
         lines[nlines++] = l;
     char head[64];
     snprintf(head, sizeof head, "alexnet-cl tuning table %d", ACL_TUNE_FORMAT);
-    if (nlines != 10 || strcmp(lines[0], head)) {
+    if (nlines != 11 || strcmp(lines[0], head)) {
         snprintf(why, size, "%s is not a tuning table of format %d", path, ACL_TUNE_FORMAT);
         return 0;
     }
@@ -264,12 +267,13 @@ int acl_tune_read(const char *path, const acl_device_info *dev, struct acl_tune 
     }
     struct acl_tune r;
     acl_tune_device_defaults(&r, dev);
-    const char *v[4] = {field(lines[4], "conv_px"), field(lines[5], "conv_local"), field(lines[6], "lrn_vec"),
-                        field(lines[7], "maxpool_vec")};
-    const char *sg = field(lines[8], "sgemm");
-    char *xg = (char *)field(lines[9], "xgemm");
-    if (!v[0] || !v[1] || !v[2] || !v[3] || !sg || !xg || !parse_int(v[0], &r.conv_px) ||
-        !parse_int(v[1], &r.conv_local) || !parse_int(v[2], &r.lrn_vec) || !parse_int(v[3], &r.maxpool_vec) ||
+    const char *v[5] = {field(lines[4], "conv_px"), field(lines[5], "conv_px_few"), field(lines[6], "conv_local"),
+                        field(lines[7], "lrn_vec"), field(lines[8], "maxpool_vec")};
+    const char *sg = field(lines[9], "sgemm");
+    char *xg = (char *)field(lines[10], "xgemm");
+    if (!v[0] || !v[1] || !v[2] || !v[3] || !v[4] || !sg || !xg || !parse_int(v[0], &r.conv_px) ||
+        !parse_int(v[1], &r.conv_px_few) || !parse_int(v[2], &r.conv_local) || !parse_int(v[3], &r.lrn_vec) ||
+        !parse_int(v[4], &r.maxpool_vec) ||
         sscanf(sg, "vw=%d tm=%d nn_tm=%d dm=%d dn=%d%c", &r.sg_vw, &r.sg_tm, &r.sg_nn_tm, &r.sg_dm, &r.sg_dn,
                &tail) != 5 ||
         !parse_xgemm(xg, &r)) {
@@ -316,8 +320,9 @@ void acl_tune_load(const char *cache_dir, const struct acl_device_ref *dev, int 
     if (got && verbose) {
         char sg[96];
         acl_tune_sgemm_str(t, sg, sizeof sg);
-        fprintf(stderr, "alexnet-cl: tuning table %s: conv_px %d conv_local %d lrn_vec %d maxpool_vec %d sgemm %s "
-                "xgemm %s\n", path, t->conv_px, t->conv_local, t->lrn_vec, t->maxpool_vec, sg,
+        fprintf(stderr, "alexnet-cl: tuning table %s: conv_px %d conv_px_few %d conv_local %d lrn_vec %d "
+                "maxpool_vec %d sgemm %s xgemm %s\n", path, t->conv_px, t->conv_px_few, t->conv_local, t->lrn_vec,
+                t->maxpool_vec, sg,
                 t->xgemm_set ? "tuned" : "default");
     }
 }

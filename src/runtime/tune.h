@@ -4,11 +4,12 @@
  * launcher always agree.
  *
  * On disk: <cache dir>/tune-<hash of the device name>.txt, written by `alexnet-cl tune`:
- *   alexnet-cl tuning table 1
+ *   alexnet-cl tuning table 3
  *   engine 0.1.0
  *   device <CL_DEVICE_NAME>
  *   driver <CL_DRIVER_VERSION>
  *   conv_px 6
+ *   conv_px_few 4
  *   conv_local 8
  *   lrn_vec 16
  *   maxpool_vec 16
@@ -25,7 +26,7 @@
 #include "alexnet_cl.h"
 #include "runtime/device.h"
 
-#define ACL_TUNE_FORMAT 2 /* 2: the own SGEMM's tiles */
+#define ACL_TUNE_FORMAT 3 /* 2: the own SGEMM's tiles; 3: conv_px_few */
 #define ACL_XGEMM_NPARAMS 16
 
 /* CLBlast's Xgemm kernel parameters, in the order CLBlastOverrideParameters is handed them here. */
@@ -35,6 +36,7 @@ enum { XG_GEMMK, XG_KREG, XG_KWG, XG_KWI, XG_MDIMA, XG_MDIMC, XG_MWG, XG_NDIMB, 
 
 struct acl_tune {
     int conv_px;     /* CONV_PX of cl/conv.cl: output pixels per work-item of conv_direct_forward (1..16) */
+    int conv_px_few; /* CONV_PX_FEW: the same for conv_direct_forward_few, layers with few input channels */
     int conv_local;  /* conv_direct_forward's work-group size along its pixel tiles (a power of two, 1..256) */
     int lrn_vec;     /* LRN_VEC of cl/lrn.cl: 2, 4, 8 or 16 */
     int maxpool_vec; /* MAXPOOL_VEC of cl/maxpool.cl: 4, 8 or 16 */
