@@ -4,8 +4,12 @@
  * Defines: CONV_PX (output pixels per work-item of conv_direct_forward, default 6), CONV_PX_FEW (the same
  *          for conv_direct_forward_few, the forward of layers with few input channels, default 4: conv1 ran
  *          1.2x faster with 4 than with 6, conv3-5 slower), CONV_RB (weight taps per work-item of
- *          conv_direct_backward_weights, default 6); the kernels block 16 channels (two float8) per work-item. The launcher in src/ops/conv.c sizes its grids with
- *          the same values (measurements next to conv_pick_forward_algo there).
+ *          conv_direct_backward_weights, default 6); the kernels block 16 channels (one float16) per work-item.
+ *          The launcher in src/ops/conv.c sizes its grids with the same values (measurements next to
+ *          conv_pick_forward_algo there). A float16 is one AVX-512 register; two float8 halves, which the
+ *          kernels held before, made twice the instructions: on PoCL with AVX-512 the forward ran 13-16%
+ *          faster at conv1-5 with one (bench_kernels, batch 32, two alternating rounds), where AVX2 and GPUs
+ *          run the same operations either way.
  * Layouts: NCHW tensors; weight (K, C/groups, KH, KW). A column matrix holds per image the rows
  * r = (c*KH + i)*KW + j (C*KH*KW of them) and the columns p = oy*OW + ox (OH*OW), so group g's rows are one
  * contiguous block that multiplies the weight's (K/groups) x (C/groups*KH*KW) block of that group.
@@ -203,13 +207,12 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
     for (int ci = 0; ci < cg; ci++, xrow += (hp - kh) * wp)                                                        \
         for (int i = 0; i < kh; i++, xrow += wp)                                                                   \
             for (int j = 0; j < (KW); j++) {                                                                       \
-                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
+                float16 wv = vload16(0, wr);                                                                       \
                 wr += 16;                                                                                          \
                 __attribute__((opencl_unroll_hint))                                                                \
                 for (int t = 0; t < (PX); t++) {                                                                   \
                     float xv = xrow[base[t] + j];                                                                  \
-                    a0[t] += w0 * xv;                                                                              \
-                    a1[t] += w1 * xv;                                                                              \
+                    a[t] += wv * xv;                                                                               \
                 }                                                                                                  \
             }
 
@@ -222,28 +225,27 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
         for (int j = 0; j < kw; j++) {                                                                             \
             __global const float *xc = xrow + i * wp + j;                                                          \
             for (int ci = 0; ci < cg; ci++, xc += hp * wp) {                                                       \
-                float8 w0 = vload8(0, wr), w1 = vload8(1, wr);                                                     \
+                float16 wv = vload16(0, wr);                                                                       \
                 wr += 16;                                                                                          \
                 __attribute__((opencl_unroll_hint))                                                                \
                 for (int t = 0; t < (PX); t++) {                                                                   \
                     float xv = xc[base[t]];                                                                        \
-                    a0[t] += w0 * xv;                                                                              \
-                    a1[t] += w1 * xv;                                                                              \
+                    a[t] += wv * xv;                                                                               \
                 }                                                                                                  \
             }                                                                                                      \
         }
 
 /* CONV_FORWARD_KERNEL(NAME, PX, SUM): the direct forward with PX output pixels a work-item, summing with SUM.
  * out (nimg, k, oh, ow) = xp (nimg, c, hp, wp, already padded) convolved with wt (groups, kgp/16, cg*kh*kw, 16,
- * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (two float8 accumulators)
+ * from conv_weight_relayout), + bias when has_bias. Each work-item: 16 output channels (a float16 accumulator)
  * times PX output pixels, the pixels consecutive in (image, oy, ox) order, so a tile may cross rows and images
- * and only the very last one has idle lanes. Per tap: two vector loads of weights, PX scalar loads of input,
- * 2*PX vector multiply-adds. Global (ceil(nimg*oh*ow/PX), groups*kgp/16). The first pixel's (image, oy, ox) is
+ * and only the very last one has idle lanes. Per tap: a vector load of weights, PX scalar loads of input,
+ * PX vector multiply-adds. Global (ceil(nimg*oh*ow/PX), groups*kgp/16). The first pixel's (image, oy, ox) is
  * found by one division pair, then stepped along; past the end of the batch, the last pixel again: computed and
  * not stored. */
 #define CONV_FORWARD_KERNEL(NAME, PX, SUM)                                                                         \
     __kernel void NAME(__global float *out, int out_off, __global const float *xp, int xp_off,                     \
-                       __global const float *wt, int wt_off, __global const float *bias, int bias_off, int has_bias, \
+                       __global const float *wt, int wt_off, __global const float *bias, int bias_off, int has_bias,\
                        int nimg, int c, int hp, int wp, int k, int kh, int kw, int stride, int groups, int oh,     \
                        int ow, int kgp)                                                                            \
     {                                                                                                              \
@@ -265,10 +267,10 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
                 }                                                                                                  \
             }                                                                                                      \
         }                                                                                                          \
-        float8 a0[PX], a1[PX];                                                                                     \
+        float16 a[PX];                                                                                             \
         __attribute__((opencl_unroll_hint))                                                                        \
         for (int t = 0; t < (PX); t++)                                                                             \
-            a0[t] = a1[t] = (float8)(0.0f);                                                                        \
+            a[t] = (float16)(0.0f);                                                                                \
         __global const float *wr = wt + wt_off + (g * kblocks + kb) * cg * kh * kw * 16; /* this block's taps */   \
         __global const float *xrow = xp + xp_off;                                                                  \
         SUM;                                                                                                       \
@@ -279,8 +281,7 @@ __kernel void conv_out_relayout(__global float *dyt, int dyt_off, __global const
                 break;                                                                                             \
             int qn = q / npix, qp = q - qn * npix;                                                                 \
             float v[16];                                                                                           \
-            vstore8(a0[t], 0, v);                                                                                  \
-            vstore8(a1[t], 0, v + 8);                                                                              \
+            vstore16(a[t], 0, v);                                                                                  \
             __global float *o = out + out_off + (qn * k + g * kg + k0) * npix + qp;                                \
             for (int u = 0; u < 16 && k0 + u < kg; u++)                                                            \
                 o[u * npix] = v[u] + (has_bias ? bias[bias_off + g * kg + k0 + u] : 0.0f);                         \
@@ -308,7 +309,7 @@ CONV_FORWARD_KERNEL(conv_direct_forward_few, CONV_PX_FEW, CONV_FORWARD_TAPS_FEW)
 /* part (slices, groups, rg + 1, kgp): slice sl's share of the weight gradient, summed over its range of the
  * (image, oy) rows: dW[g][kk][r] = sum of dy[image][g*kg + kk][oy][ox] * xp[image][g*cg + ci][oy*s + i][ox*s + j],
  * r = (ci*kh + i)*kw + j, rg = cg*kh*kw; at r = rg the bias gradient, the sum of dy. dyt (groups, kgp/16,
- * nimg*oh*ow, 16), dy from conv_out_relayout; xp the padded input. Each work-item: 16 channels (two float8)
+ * nimg*oh*ow, 16), dy from conv_out_relayout; xp the padded input. Each work-item: 16 channels (a float16)
  * times CONV_RB taps; the work-items of a work-group share a slice, so its rows stay in cache while they run one
  * after another; the first also sums the bias. A slice with no rows writes zeros. Global (ceil(rg/CONV_RB), slices,
  * groups*kgp/16). */
@@ -329,43 +330,34 @@ __kernel void conv_direct_backward_weights(__global float *part, int part_off, _
         int r = min(rt * CONV_RB + t, rg - 1), ci = r / khw, ij = r - ci * khw, i = ij / kw, j = ij - i * kw;
         roff[t] = ((g * cg + ci) * hp + i) * wp + j;
     }
-    float8 a0[CONV_RB], a1[CONV_RB];
+    float16 a[CONV_RB];
     __attribute__((opencl_unroll_hint))
     for (int t = 0; t < CONV_RB; t++)
-        a0[t] = a1[t] = (float8)(0.0f);
+        a[t] = (float16)(0.0f);
     int rows = nimg * oh, per = (rows + slices - 1) / slices, row0 = min(rows, sl * per), row1 = min(rows, row0 + per);
     for (int row = row0; row < row1; row++) {
         int n = row / oh, oy = row - n * oh;
         __global const float *d = dblk + row * ow * 16; /* pixel n*oh*ow + oy*ow */
         __global const float *xr = xp + xp_off + (n * c * hp + oy * stride) * wp;
         for (int ox = 0; ox < ow; ox++) {
-            float8 d0 = vload8(0, d), d1 = vload8(1, d);
+            float16 dv = vload16(0, d);
             d += 16;
             __attribute__((opencl_unroll_hint))
-            for (int t = 0; t < CONV_RB; t++) {
-                float xv = xr[roff[t] + ox * stride];
-                a0[t] += d0 * xv;
-                a1[t] += d1 * xv;
-            }
+            for (int t = 0; t < CONV_RB; t++)
+                a[t] += dv * xr[roff[t] + ox * stride];
         }
     }
     __global float *o = part + part_off + ((sl * groups + g) * (rg + 1) + rt * CONV_RB) * kgp + kb * 16;
-    for (int t = 0; t < CONV_RB && rt * CONV_RB + t < rg; t++) {
-        vstore8(a0[t], 0, o + t * kgp);
-        vstore8(a1[t], 1, o + t * kgp);
-    }
+    for (int t = 0; t < CONV_RB && rt * CONV_RB + t < rg; t++)
+        vstore16(a[t], 0, o + t * kgp);
     if (rt == 0) {
-        float8 b0 = (float8)(0.0f), b1 = (float8)(0.0f);
+        float16 b = (float16)(0.0f);
         for (int row = row0; row < row1; row++) {
             __global const float *d = dblk + row * ow * 16;
-            for (int ox = 0; ox < ow; ox++, d += 16) {
-                b0 += vload8(0, d);
-                b1 += vload8(1, d);
-            }
+            for (int ox = 0; ox < ow; ox++, d += 16)
+                b += vload16(0, d);
         }
-        o = part + part_off + ((sl * groups + g) * (rg + 1) + rg) * kgp + kb * 16;
-        vstore8(b0, 0, o);
-        vstore8(b1, 1, o);
+        vstore16(b, 0, part + part_off + ((sl * groups + g) * (rg + 1) + rg) * kgp + kb * 16);
     }
 }
 
