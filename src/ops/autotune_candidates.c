@@ -1,6 +1,7 @@
 /* autotune_candidates.c: the values the tuning search (autotune.c) tries for each group, one coordinate a phase
  * (tune_candidates in autotune.h). Each list holds values the kernels and their launchers accept; the search
  * still verifies every one against the host reference before it times it. */
+#include <stddef.h>
 #include <string.h>
 
 #include "ops/autotune.h"
@@ -40,6 +41,23 @@ static int sgemm_candidates(int phase, const struct acl_tune *best, struct acl_t
     return n;
 }
 
+/* The values vals of one int field of the table (at byte offset off), each but the one best holds. */
+static int vary(const struct acl_tune *best, size_t off, const int *vals, size_t nvals, struct acl_tune *out)
+{
+    int n = 0, cur;
+    memcpy(&cur, (const char *)best + off, sizeof cur);
+    for (size_t i = 0; i < nvals; i++)
+        if (vals[i] != cur) {
+            out[n] = *best;
+            memcpy((char *)&out[n++] + off, &vals[i], sizeof vals[i]);
+        }
+    return n;
+}
+
+#define VARY(field, ...) \
+    vary(best, offsetof(struct acl_tune, field), (const int[]){__VA_ARGS__}, \
+         sizeof((const int[]){__VA_ARGS__}) / sizeof(int), out)
+
 /* The conv group: first the program's defines with the launch size in hand (CONV_PX, which the layers with many
  * input channels use, then CONV_PX_FEW, conv1's), then the launch size with the best defines. */
 int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, struct acl_tune *out)
@@ -48,33 +66,13 @@ int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, st
     if (k == TUNE_SGEMM)
         return sgemm_candidates(phase, best, out);
     if (k == TUNE_CONV && phase == 0) {
-        static const int px[] = {4, 8, 12, 3};
-        for (size_t i = 0; i < sizeof px / sizeof *px; i++)
-            if (px[i] != best->conv_px) {
-                out[n] = *best;
-                out[n++].conv_px = px[i];
-            }
+        n = VARY(conv_px, 4, 8, 12, 3);
     } else if (k == TUNE_CONV && phase == 1) {
-        static const int px[] = {6, 3, 5, 8};
-        for (size_t i = 0; i < sizeof px / sizeof *px; i++)
-            if (px[i] != best->conv_px_few) {
-                out[n] = *best;
-                out[n++].conv_px_few = px[i];
-            }
+        n = VARY(conv_px_few, 6, 3, 5, 8);
     } else if (k == TUNE_CONV && phase == 2) {
-        static const int local[] = {4, 16, 32, 1};
-        for (size_t i = 0; i < sizeof local / sizeof *local; i++)
-            if (local[i] != best->conv_local) {
-                out[n] = *best;
-                out[n++].conv_local = local[i];
-            }
+        n = VARY(conv_local, 4, 16, 32, 1);
     } else if (k == TUNE_LRN && phase == 0) {
-        static const int vec[] = {8, 4, 16};
-        for (size_t i = 0; i < 3; i++)
-            if (vec[i] != best->lrn_vec) {
-                out[n] = *best;
-                out[n++].lrn_vec = vec[i];
-            }
+        n = VARY(lrn_vec, 8, 4, 16);
     } else if (k == TUNE_FC && phase == 0) {
         /* Sets that meet CLBlast's constraints (acl_xgemm_valid); the first reached 23-27 GFLOP/s at 1024^3 on
          * PoCL where the defaults reach 4-7 (../shared/peer/MEASURED.md). Each costs a CLBlast compile. */
@@ -91,12 +89,7 @@ int tune_candidates(enum tune_kind k, int phase, const struct acl_tune *best, st
             memcpy(out[n++].xgemm, sets[i], sizeof sets[i]);
         }
     } else if (k == TUNE_POOL && phase == 0) {
-        static const int vec[] = {8, 4, 16};
-        for (size_t i = 0; i < 3; i++)
-            if (vec[i] != best->maxpool_vec) {
-                out[n] = *best;
-                out[n++].maxpool_vec = vec[i];
-            }
+        n = VARY(maxpool_vec, 8, 4, 16);
     }
     return n;
 }
