@@ -55,53 +55,36 @@
 #define lrn_loadv LRN_CAT(vload, LRN_VEC)
 #define lrn_storev LRN_CAT(vstore, LRN_VEC)
 
-/* LRN_POW_INV(s, pw, inv): pw = s^(-beta) and inv = 1 / s, vectors, for s > 0. At beta = 0.75 both come from
- * r = rsqrt(s) (pw = r sqrt(r), inv = r r: three square roots and divides, where a divide for inv makes four;
- * the backward is bound by them on CPUs), a few ulp from 1 / s. */
-#define LRN_POW_INV(s, pw, inv) \
+/* LRN_POW_INV(T, s, pw, inv): pw = s^(-beta) and inv = 1 / s, of type T (lrn_floatv or float), for s > 0. At
+ * beta = 0.75 both come from r = rsqrt(s) (pw = r sqrt(r), inv = r r: three square roots and divides, where a
+ * divide for inv makes four; the backward is bound by them on CPUs), a few ulp from 1 / s. Vectors and scalars
+ * take the same operations, so a pixel gets the same value either way. */
+#define LRN_POW_INV(T, s, pw, inv) \
     do { \
-        lrn_floatv s_ = (s); \
+        T s_ = (s); \
         if (beta == 0.75f) { \
-            lrn_floatv r_ = rsqrt(s_); \
+            T r_ = rsqrt(s_); \
             pw = r_ * sqrt(r_); \
             inv = r_ * r_; \
         } else { \
-            pw = pow(s_, (lrn_floatv)(-beta)); \
+            pw = pow(s_, (T)(-beta)); \
             inv = 1.0f / s_; \
         } \
     } while (0)
 
-/* LRN_POW_INV_S: the same for scalars. */
-#define LRN_POW_INV_S(s, pw, inv) \
-    do { \
-        float s_ = (s); \
-        if (beta == 0.75f) { \
-            float r_ = rsqrt(s_); \
-            pw = r_ * sqrt(r_); \
-            inv = r_ * r_; \
-        } else { \
-            pw = pow(s_, -beta); \
-            inv = 1.0f / s_; \
-        } \
-    } while (0)
-
-/* s^(-beta) for s > 0, vector and scalar: the same operations, so a pixel gets the same value either way. */
+/* s^(-beta) for s > 0, vector and scalar (the forward's; the compiler drops the unused 1 / s). */
 static inline lrn_floatv lrn_pow_v(lrn_floatv s, float beta)
 {
-    if (beta == 0.75f) {
-        lrn_floatv r = rsqrt(s);
-        return r * sqrt(r);
-    }
-    return pow(s, (lrn_floatv)(-beta));
+    lrn_floatv pw, inv;
+    LRN_POW_INV(lrn_floatv, s, pw, inv);
+    return pw;
 }
 
 static inline float lrn_pow_s(float s, float beta)
 {
-    if (beta == 0.75f) {
-        float r = rsqrt(s);
-        return r * sqrt(r);
-    }
-    return pow(s, -beta);
+    float pw, inv;
+    LRN_POW_INV(float, s, pw, inv);
+    return pw;
 }
 
 /* Global (rows) or more; plane = H*W; per = 1 or 2 channels a work-item, rows = N * ceil(C / per). alpha_over_n
@@ -275,7 +258,7 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
                 sum = mad(x2, x2, sum);
                 sum = mad(x3, x3, sum);
                 sum = mad(x4, x4, sum);
-                LRN_POW_INV(mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k), pw, inv);
+                LRN_POW_INV(lrn_floatv, mad((lrn_floatv)alpha_over_n, sum, (lrn_floatv)k), pw, inv);
                 d2 = lrn_loadv(0, dy + e);
                 pw2 = pw;
                 q4 = d2 * ((x2 * pw) * inv);
@@ -292,7 +275,7 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
             lrn_floatv acc = 0.0f, pwc = 0.0f;
             for (int j = max(c - before, 0); j <= min(c + after, channels - 1); j++) {
                 lrn_floatv pw, inv;
-                LRN_POW_INV(lrn_scale_v(x, j, plane, channels, size, alpha_over_n, k), pw, inv);
+                LRN_POW_INV(lrn_floatv, lrn_scale_v(x, j, plane, channels, size, alpha_over_n, k), pw, inv);
                 acc += lrn_loadv(0, dy + j * plane) * ((lrn_loadv(0, x + j * plane) * pw) * inv);
                 if (j == c)
                     pwc = pw;
@@ -306,7 +289,7 @@ __kernel void lrn_backward(__global float *dinp, int dinp_off, __global const fl
                 float acc = 0.0f, pwc = 0.0f;
                 for (int j = max(c - before, 0); j <= min(c + after, channels - 1); j++) {
                     float pw, inv;
-                    LRN_POW_INV_S(lrn_scale_s(x + p, j, plane, channels, size, alpha_over_n, k), pw, inv);
+                    LRN_POW_INV(float, lrn_scale_s(x + p, j, plane, channels, size, alpha_over_n, k), pw, inv);
                     acc += dy[j * plane + p] * ((x[j * plane + p] * pw) * inv);
                     if (j == c)
                         pwc = pw;
