@@ -280,12 +280,7 @@ static acl_status ver_run_sgemm(struct acl_ctx *c, const struct tune_ver *v, cl_
     snprintf(row->op, sizeof row->op, "fc.backward bias");
     ACL_TRY(acl_check_compare(c, db, v->ref_db, (size_t)s->out, 4 * FLT_EPSILON * (4 + sqrt((double)s->n)), row));
 cleanup:
-    if (dx)
-        clReleaseMemObject(dx);
-    if (dw)
-        clReleaseMemObject(dw);
-    if (db)
-        clReleaseMemObject(db);
+    acl_release_mems((cl_mem[]){dx, dw, db}, 3);
     return st;
 }
 
@@ -338,12 +333,7 @@ static acl_status ver_run(struct acl_ctx *c, const struct tune_case *tc, acl_che
     if (tc->kind != TUNE_CONV)
         shape_str(tc, row->shape, sizeof row->shape);
 cleanup:
-    if (out)
-        clReleaseMemObject(out);
-    if (aux)
-        clReleaseMemObject(aux);
-    if (dx)
-        clReleaseMemObject(dx);
+    acl_release_mems((cl_mem[]){out, aux, dx}, 3);
     return st;
 }
 

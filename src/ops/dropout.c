@@ -49,21 +49,24 @@ struct dropout_draw dropout_draw_bits(float p)
     return (struct dropout_draw){lb, p16 >> (16u - (1u << lb))};
 }
 
-int dropout_kept_ref(const struct dropout_shape *s, int r, int c)
+/* Whether element (r, c) is kept, its draw's width and threshold d computed once by the caller. */
+static int kept(const struct dropout_shape *s, struct dropout_draw d, int r, int c)
 {
     uint64_t index = (uint64_t)r * (uint64_t)s->total_cols + (uint64_t)(s->col_base + c);
-    struct dropout_draw d = dropout_draw_bits(s->p);
     return acl_philox_draw(s->seed, s->step, index, d.lb) >= d.threshold;
 }
+
+int dropout_kept_ref(const struct dropout_shape *s, int r, int c) { return kept(s, dropout_draw_bits(s->p), r, c); }
 
 /* Forward and backward are the same map: multiply the kept elements by 1 / (1 - p), zero the others. */
 static void apply_ref(double *y, const double *x, const struct dropout_shape *s)
 {
     double scale = 1.0 / (1.0 - (double)s->p);
+    struct dropout_draw d = dropout_draw_bits(s->p);
     for (int r = 0; r < s->rows; r++)
         for (int c = 0; c < s->cols; c++) {
             size_t i = (size_t)r * s->cols + c;
-            y[i] = dropout_kept_ref(s, r, c) ? x[i] * scale : 0;
+            y[i] = kept(s, d, r, c) ? x[i] * scale : 0;
         }
 }
 
