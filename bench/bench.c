@@ -13,6 +13,14 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+double bench_median(double *v, int n)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 static acl_status marker_end(cl_event ev, cl_ulong *t)
 {
     acl_status st = ACL_OK;
@@ -45,8 +53,7 @@ acl_status bench_time(struct acl_ctx *c, const struct bench_item *item, int warm
         clReleaseEvent(after);
         before = after = NULL;
     }
-    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    out->median_ms = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+    out->median_ms = bench_median(ms, reps);
     out->min_ms = ms[0];
     out->gflops = out->median_ms > 0 ? item->flops / (out->median_ms * 1e6) : 0;
     out->gbs = out->median_ms > 0 ? item->bytes / (out->median_ms * 1e6) : 0;
@@ -125,8 +132,33 @@ acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out)
     item.enqueue = enqueue_copy_kernel;
     ACL_TRY(bench_time(c, &item, 1, 5, &r));
     out->kernel_gbs = r.gbs;
-    out->gbs = out->buffer_gbs > out->kernel_gbs ? out->buffer_gbs : out->kernel_gbs;
+    out->by_kernel = out->kernel_gbs >= out->buffer_gbs;
+    out->gbs = out->by_kernel ? out->kernel_gbs : out->buffer_gbs;
+    out->src = a.src, out->dst = a.dst, out->bytes = a.bytes;
+    return ACL_OK;
 cleanup:
     copy_free(&a);
     return st;
+}
+
+acl_status bench_copy_again(struct acl_ctx *c, const struct bench_copy *copy, int n, double *gbs)
+{
+    struct copy_arg a = {copy->src, copy->dst, copy->bytes};
+    struct bench_item item = {"copy", "", 0, 2.0 * (double)a.bytes, copy->by_kernel ? enqueue_copy_kernel : enqueue_copy,
+                              &a, 0};
+    for (int i = 0; i < n; i++) {
+        struct bench_result r = {0};
+        acl_status st = bench_time(c, &item, 0, 1, &r);
+        if (st != ACL_OK)
+            return st;
+        gbs[i] = r.gbs;
+    }
+    return ACL_OK;
+}
+
+void bench_copy_close(struct bench_copy *copy)
+{
+    struct copy_arg a = {copy->src, copy->dst, copy->bytes};
+    copy_free(&a);
+    copy->src = copy->dst = NULL;
 }

@@ -30,11 +30,21 @@ acl_status bench_time(struct acl_ctx *c, const struct bench_item *item, int warm
 /* The device's copy bandwidth, read + write bytes per second of a 128 MiB buffer (far past any cache), median of
  * 5 runs: by clEnqueueCopyBuffer (buffer_gbs) and by a copy kernel (kernel_gbs), and the larger of the two as
  * the peak (gbs). Both, because PoCL's clEnqueueCopyBuffer is a memcpy on one thread, which a kernel on every
- * core outruns by about 2x on this 2-core machine: the kernels compared against it would read above 100%. */
+ * core outruns by about 2x on this 2-core machine: the kernels compared against it would read above 100%.
+ * The buffers stay allocated (src, dst, until bench_copy_close), so that bench_copy_again can measure the peak
+ * again, the same way, beside each memory-bound row. */
 struct bench_copy {
     double gbs, buffer_gbs, kernel_gbs;
+    cl_mem src, dst;
+    size_t bytes;
+    int by_kernel; /* the peak is the copy kernel's (else clEnqueueCopyBuffer's) */
 };
 acl_status bench_copy_peak(struct acl_ctx *c, struct bench_copy *out);
+/* n runs of the peak's copy, one at a time, each one's GB/s in gbs[0 .. n). */
+acl_status bench_copy_again(struct acl_ctx *c, const struct bench_copy *copy, int n, double *gbs);
+void bench_copy_close(struct bench_copy *copy);
+/* The median of v[0 .. n) (sorts v); 0 for n = 0. */
+double bench_median(double *v, int n);
 /* The copy kernel's bandwidth moving bytes in all (bytes / 2 read, bytes / 2 written), median of reps: the
  * bandwidth a tensor of that size can reach at all, where a launch costs more than its bytes. */
 acl_status bench_copy_at(struct acl_ctx *c, double bytes, int reps, double *gbs);

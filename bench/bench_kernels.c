@@ -99,6 +99,7 @@ int main(int argc, char **argv)
     report_end(&r);
 out:
     free(r.row);
+    bench_copy_close(&r.copy);
     if (r.json)
         fclose(r.json);
     if (st != ACL_OK)

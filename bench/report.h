@@ -26,7 +26,8 @@ struct bench_report {
     int rows;
     struct bench_row *row; /* the first kept rows, for the summary */
     int kept, row_cap;
-    struct bench_copy copy; /* the device's measured copy bandwidth; copy.gbs is the peak of %copy */
+    struct bench_copy copy; /* the device's copy bandwidth measured at the start (the table's header) */
+    double beside_lo, beside_hi; /* the range of the copy peaks measured beside the memory-bound rows */
     double gemm_gflops;  /* acl_gemm SGEMM 2048^3 on the device */
     double host_gflops;  /* OpenBLAS SGEMM 2048^3 on the host (0: not measured) */
     int host_threads;
@@ -50,12 +51,22 @@ struct bench_report {
  * is against the copy of its size instead (marked copy* in the table). */
 #define BENCH_SMALL_BYTES (16.0 * 1024 * 1024)
 
+/* A memory-bound row is held against the copy peak measured again beside it: BENCH_BESIDE_RUNS runs of the
+ * peak's copy just before the row's runs and as many just after, their median. The host is shared: over a run
+ * of the bench the copy peak read 21-53 GB/s, so a row held against the peak of its own moment gets a verdict
+ * that the load of the machine between the header and the row does not decide. Not between the row's runs,
+ * which would flush from the caches what the row's last run left there. */
+#define BENCH_BESIDE_RUNS 3
+
 void report_begin(struct bench_report *r, const char *device);
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res);
-/* The same, with the bandwidth of a copy of the row's bytes and OpenBLAS's GFLOP/s on the row's own product
- * (each 0: not measured). */
-void report_row_sized(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
-                      double copy_at_size_gbs, double host_gflops);
+/* What a row was measured beside (each 0: not measured): the copy peak measured again beside it, the bandwidth
+ * of a copy of its own bytes, and OpenBLAS's GFLOP/s on its own product. */
+struct bench_beside {
+    double copy_gbs, copy_at_size_gbs, host_gflops;
+};
+void report_row_beside(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
+                       const struct bench_beside *b);
 /* The summary on stdout, the end of the JSON; frees the kept rows. */
 void report_end(struct bench_report *r);
 /* Whether item names a kernel selected by --only. */
