@@ -53,6 +53,10 @@ acl_status bench_copy_at(struct acl_ctx *c, double bytes, int reps, double *gbs)
  * median of 5 runs after a warm-up, in GFLOP/s. 0 when the bench was built without OpenBLAS (*why says so) or
  * the host memory was short. */
 double bench_host_sgemm(int threads, const char **why);
+/* n runs of the host's 2048^3 SGEMM (the peak of bench_host_sgemm), one at a time, each one's GFLOP/s in
+ * gflops[0 .. n); its operands stay allocated until bench_host_free. 0 without OpenBLAS or host memory. */
+int bench_host_sgemm_runs(int threads, int n, double *gflops);
+void bench_host_free(void);
 /* OpenBLAS on one product of the shape the engine runs (row-major, C = op(A) op(B) + beta C), GFLOP/s; 0 without
  * OpenBLAS. What the host's library reaches at a shape tells a shape's limit from a kernel's. */
 double bench_host_sgemm_at(int threads, int ta, int tb, int m, int n, int k, float beta);

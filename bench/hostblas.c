@@ -22,6 +22,14 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* OpenBLAS's threads spin a while after a call (THREAD_TIMEOUT, about 2^28 cycles) before they sleep; a kernel
+ * timed in that while shares the cores with them. Every measurement here ends by waiting that out. */
+static void settle(void)
+{
+    struct timespec t = {0, 150 * 1000 * 1000};
+    nanosleep(&t, NULL);
+}
+
 /* GFLOP/s of one product, the median of 5 runs after a warm-up (thread start, page faults); 0 when host memory
  * was short. */
 double bench_host_sgemm_at(int threads, int ta, int tb, int m, int n, int k, float beta)
@@ -50,6 +58,7 @@ double bench_host_sgemm_at(int threads, int ta, int tb, int m, int n, int k, flo
     }
     qsort(s, REPS, sizeof s[0], cmp_double);
     gflops = s[REPS / 2] > 0 ? 2.0 * m * n * k / (s[REPS / 2] * 1e9) : 0;
+    settle();
 done:
     free(a);
     free(b);
@@ -64,6 +73,42 @@ double bench_host_sgemm(int threads, const char **why)
     *why = gflops > 0 ? NULL : "host memory was short";
     return gflops;
 }
+
+/* The peak's operands, kept from the first bench_host_sgemm_runs to bench_host_free. */
+static float *peak_a, *peak_b, *peak_c;
+
+int bench_host_sgemm_runs(int threads, int n, double *gflops)
+{
+    enum { S = 2048 };
+    if (!peak_a) {
+        peak_a = calloc((size_t)S * S, sizeof(float));
+        peak_b = calloc((size_t)S * S, sizeof(float));
+        peak_c = calloc((size_t)S * S, sizeof(float));
+        if (!peak_a || !peak_b || !peak_c) {
+            bench_host_free();
+            return 0;
+        }
+        for (size_t i = 0; i < (size_t)S * S; i++) /* values do not change its speed; zeros would on some CPUs */
+            peak_a[i] = (float)(i % 17) * 0.0625f - 0.5f, peak_b[i] = (float)(i % 13) * 0.0625f - 0.375f;
+    }
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+    for (int r = 0; r < n; r++) {
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, S, S, 1.0f, peak_a, S, peak_b, S, 0.0f, peak_c, S);
+        double t = now_s() - t0;
+        gflops[r] = t > 0 ? 2.0 * S * S * S / (t * 1e9) : 0;
+    }
+    settle();
+    return 1;
+}
+
+void bench_host_free(void)
+{
+    free(peak_a);
+    free(peak_b);
+    free(peak_c);
+    peak_a = peak_b = peak_c = NULL;
+}
 #else
 double bench_host_sgemm_at(int threads, int ta, int tb, int m, int n, int k, float beta)
 {
@@ -77,4 +122,12 @@ double bench_host_sgemm(int threads, const char **why)
     *why = "built without OpenBLAS (install libopenblas-dev and re-run cmake)";
     return 0;
 }
+
+int bench_host_sgemm_runs(int threads, int n, double *gflops)
+{
+    (void)threads, (void)n, (void)gflops;
+    return 0;
+}
+
+void bench_host_free(void) {}
 #endif

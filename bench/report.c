@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
+#include "runtime/error.h"
+
 static const char *const role_names[] = {"", "arithmetic", "memory", "alt", "n/a"};
 
 /* A JSON string: the device name and a description file's layer names are not ours to trust. */
@@ -50,10 +53,10 @@ void report_begin(struct bench_report *r, const char *device)
         printf("host OpenBLAS %.1f GFLOP/s on %d threads\n", r->host_gflops, r->host_threads);
     else
         printf("host OpenBLAS not measured\n");
-    printf("%%gemm is against %s (%.1f GFLOP/s); %%copy against the copy peak measured again beside the row (its "
-           "peak GB/s: the median of %d runs just before the row's and %d just after); targets: arithmetic >= %.0f%% "
-           "gemm, memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at this shape\n",
-           r->arith_name, r->arith_gflops, BENCH_BESIDE_RUNS, BENCH_BESIDE_RUNS, BENCH_TARGET_ARITH,
+    printf("%%gemm is against %s, %%copy against the copy kernel's bandwidth, each measured again beside the row "
+           "(peak: its GFLOP/s or GB/s, the median of %d runs just before the row's and %d just after); targets: "
+           "arithmetic >= %.0f%% gemm, memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at "
+           "this shape\n", r->arith_name, BENCH_BESIDE_RUNS, BENCH_BESIDE_RUNS, BENCH_TARGET_ARITH,
            BENCH_TARGET_MEMORY);
     printf("copy*: a memory-bound row of at most %.0f MiB whose own bytes, copied by the copy kernel, reach less than "
            "%.0f%% of the peak (a launch costs more than the bytes): its target is against that copy, measured "
@@ -78,7 +81,7 @@ void report_begin(struct bench_report *r, const char *device)
 
 void report_row(struct bench_report *r, const struct bench_item *item, const struct bench_result *res)
 {
-    struct bench_beside none = {0, 0, 0};
+    struct bench_beside none = {0, 0, 0, 0};
     report_row_beside(r, item, res, &none);
 }
 
@@ -87,7 +90,8 @@ void report_row_beside(struct bench_report *r, const struct bench_item *item, co
 {
     double copy_at_size_gbs = b->copy_at_size_gbs, host_gflops = b->host_gflops;
     double peak = b->copy_gbs > 0 ? b->copy_gbs : r->copy.gbs; /* the copy peak this row is held against */
-    double pg = r->arith_gflops > 0 && item->flops > 0 ? 100 * res->gflops / r->arith_gflops : 0;
+    double arith = b->arith_gflops > 0 ? b->arith_gflops : r->arith_gflops; /* and the arithmetic peak */
+    double pg = arith > 0 && item->flops > 0 ? 100 * res->gflops / arith : 0;
     double pc = peak > 0 ? 100 * res->gbs / peak : 0;
     enum bench_role role = role_of(item);
     double target = role == ROLE_ARITH ? BENCH_TARGET_ARITH : role == ROLE_MEMORY ? BENCH_TARGET_MEMORY : 0;
@@ -101,7 +105,9 @@ void report_row_beside(struct bench_report *r, const struct bench_item *item, co
     if (target > 0)
         snprintf(tgt, sizeof tgt, "%.0f%% %s", target, of);
     char pk[16] = "-";
-    if (b->copy_gbs > 0)
+    if (role == ROLE_ARITH && b->arith_gflops > 0)
+        snprintf(pk, sizeof pk, "%.1f", b->arith_gflops);
+    else if (b->copy_gbs > 0)
         snprintf(pk, sizeof pk, "%.1f", b->copy_gbs);
     printf("%-29s %-40s %10.3f %10.3f %9.2f %8.2f %6s %5.0f%% %5.0f%% %-9s %s\n", item->kernel, item->shape,
            res->median_ms, res->min_ms, res->gflops, res->gbs, pk, pg, pc, tgt, verdict);
@@ -117,6 +123,8 @@ void report_row_beside(struct bench_report *r, const struct bench_item *item, co
                 role_names[role]);
         if (b->copy_gbs > 0)
             fprintf(r->json, "\"copy_beside_gbs\": %.4f, ", b->copy_gbs);
+        if (b->arith_gflops > 0)
+            fprintf(r->json, "\"arith_beside_gflops\": %.4f, ", b->arith_gflops);
         if (copy_at_size_gbs > 0)
             fprintf(r->json, "\"copy_at_size_gbs\": %.4f, ", copy_at_size_gbs);
         if (host_gflops > 0)
@@ -174,9 +182,13 @@ void report_end(struct bench_report *r)
     for (int i = 0; i < n; i++)
         alt += r->row[i].role == ROLE_ALT, misses += r->row[i].miss;
     printf("\nsummary (%s, batch %d):\n", r->shapes, r->batch);
-    char arith[160];
-    snprintf(arith, sizeof arith, "arithmetic (conv direct, fc, sgemm) against %s %.1f GFLOP/s", r->arith_name,
-             r->arith_gflops);
+    char arith[200];
+    if (r->arith_hi > 0)
+        snprintf(arith, sizeof arith, "arithmetic (conv direct, fc, sgemm) against %s measured beside each row "
+                 "(%.1f-%.1f GFLOP/s)", r->arith_name, r->arith_lo, r->arith_hi);
+    else
+        snprintf(arith, sizeof arith, "arithmetic (conv direct, fc, sgemm) against %s %.1f GFLOP/s", r->arith_name,
+                 r->arith_gflops);
     summary_target(r, n, ROLE_ARITH, arith);
     char memory[200];
     if (r->beside_hi > 0)
@@ -235,27 +247,55 @@ acl_status report_time(struct acl_ctx *c, struct bench_report *r, const struct b
     return report_time_host(c, r, item, 0);
 }
 
+/* BENCH_BESIDE_RUNS runs of the peak a row of this role is held against, into v (nothing for rows without a
+ * target). */
+static acl_status peak_runs(struct acl_ctx *c, struct bench_report *r, enum bench_role role, double *v)
+{
+    if (role == ROLE_MEMORY)
+        return bench_copy_again(c, &r->copy, BENCH_BESIDE_RUNS, v);
+    if (role != ROLE_ARITH)
+        return ACL_OK;
+    if (r->arith_host) {
+        if (!bench_host_sgemm_runs(r->host_threads, BENCH_BESIDE_RUNS, v))
+            return acl_fail(ACL_ERR_MEMORY, "out of host memory for the host SGEMM's operands");
+        return ACL_OK;
+    }
+    for (int i = 0; i < BENCH_BESIDE_RUNS; i++) {
+        acl_status st = bench_gemm_peak(c, &v[i]);
+        if (st != ACL_OK)
+            return st;
+    }
+    return ACL_OK;
+}
+
+static void widen(double *lo, double *hi, double v)
+{
+    *lo = *lo > 0 && *lo < v ? *lo : v;
+    *hi = *hi > v ? *hi : v;
+}
+
 acl_status report_time_host(struct acl_ctx *c, struct bench_report *r, const struct bench_item *item,
                             double host_gflops)
 {
     if (!report_wants(r, item->kernel))
         return ACL_OK;
     struct bench_result res;
-    struct bench_beside b = {0, 0, host_gflops};
-    int memory = role_of(item) == ROLE_MEMORY;
+    struct bench_beside b = {0, 0, host_gflops, 0};
+    enum bench_role role = role_of(item);
     double peak[2 * BENCH_BESIDE_RUNS];
-    acl_status st = ACL_OK;
-    if (memory)
-        st = bench_copy_again(c, &r->copy, BENCH_BESIDE_RUNS, peak);
+    acl_status st = peak_runs(c, r, role, peak);
     if (st == ACL_OK)
         st = bench_time(c, item, r->warmup, r->reps, &res);
-    if (st == ACL_OK && memory)
-        st = bench_copy_again(c, &r->copy, BENCH_BESIDE_RUNS, peak + BENCH_BESIDE_RUNS);
-    if (st == ACL_OK && memory) {
+    if (st == ACL_OK)
+        st = peak_runs(c, r, role, peak + BENCH_BESIDE_RUNS);
+    if (st == ACL_OK && role == ROLE_MEMORY) {
         b.copy_gbs = bench_median(peak, 2 * BENCH_BESIDE_RUNS);
-        r->beside_lo = r->beside_lo > 0 && r->beside_lo < b.copy_gbs ? r->beside_lo : b.copy_gbs;
-        r->beside_hi = r->beside_hi > b.copy_gbs ? r->beside_hi : b.copy_gbs;
+        widen(&r->beside_lo, &r->beside_hi, b.copy_gbs);
+    } else if (st == ACL_OK && role == ROLE_ARITH) {
+        b.arith_gflops = bench_median(peak, 2 * BENCH_BESIDE_RUNS);
+        widen(&r->arith_lo, &r->arith_hi, b.arith_gflops);
     }
+    int memory = role == ROLE_MEMORY;
     if (st == ACL_OK && memory && item->bytes <= BENCH_SMALL_BYTES)
         st = bench_copy_at(c, item->bytes, r->reps, &b.copy_at_size_gbs);
     if (st == ACL_OK)

@@ -33,6 +33,8 @@ struct bench_report {
     int host_threads;
     double arith_gflops; /* the peak of %gemm and of the arithmetic target: host_gflops on a CPU device */
     const char *arith_name;
+    int arith_host;      /* arith_gflops is the host's OpenBLAS (else the device's acl_gemm) */
+    double arith_lo, arith_hi; /* the range of the arithmetic peaks measured beside the arithmetic rows */
     const char *only;    /* run only kernels whose name starts with this */
     const char *shapes;  /* the preset name or description file whose layer shapes the cases time */
     const struct acl_net *net; /* that network */
@@ -51,11 +53,12 @@ struct bench_report {
  * is against the copy of its size instead (marked copy* in the table). */
 #define BENCH_SMALL_BYTES (16.0 * 1024 * 1024)
 
-/* A memory-bound row is held against the copy peak measured again beside it: BENCH_BESIDE_RUNS runs of the
- * peak's copy just before the row's runs and as many just after, their median. The host is shared: over a run
- * of the bench the copy peak read 21-53 GB/s, so a row held against the peak of its own moment gets a verdict
- * that the load of the machine between the header and the row does not decide. Not between the row's runs,
- * which would flush from the caches what the row's last run left there. */
+/* A row with a target is held against its peak measured again beside it: BENCH_BESIDE_RUNS runs of the peak's
+ * copy (memory-bound rows) or SGEMM (arithmetic rows, the same one as the header's: OpenBLAS on a CPU device,
+ * else acl_gemm) just before the row's runs and as many just after, their median. The host is shared: within
+ * the hour the copy peak read 21-53 GB/s and OpenBLAS 106-207 GFLOP/s, so a row held against the peak of its own
+ * moment gets a verdict that the load of the machine between the header and the row does not decide. Not
+ * between the row's runs, which would flush from the caches what the row's last run left there. */
 #define BENCH_BESIDE_RUNS 3
 
 void report_begin(struct bench_report *r, const char *device);
@@ -64,6 +67,7 @@ void report_row(struct bench_report *r, const struct bench_item *item, const str
  * of a copy of its own bytes, and OpenBLAS's GFLOP/s on its own product. */
 struct bench_beside {
     double copy_gbs, copy_at_size_gbs, host_gflops;
+    double arith_gflops; /* the arithmetic peak measured again beside the row */
 };
 void report_row_beside(struct bench_report *r, const struct bench_item *item, const struct bench_result *res,
                        const struct bench_beside *b);

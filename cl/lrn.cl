@@ -41,6 +41,14 @@
  * scale^(-beta) for beta = 0.75 (the paper's and Caffe's value) is r * sqrt(r) with r = rsqrt(scale): a
  * few ulp, as pow, at a fraction of its cost (pow is the slowest builtin on CPUs and on most GPUs).
  *
+ * Tried since and dropped (bench_kernels --only lrn, batch 32, PoCL, AVX-512, A/B alternating, each row against
+ * the copy peak measured beside it, 2026-12-08): scale^(-1/4) from the float's bits and three Newton steps, only
+ * multiply-adds, no square root or divide (5.6e-7 relative, against 2.4e-7): slower in every pairing of four
+ * rounds, 3-45% (the multiply-adds compete with the window's); the backward walking two runs a work-item side
+ * by side, with the prefetches: within the noise of one (conv1 6.6-7.6 ms against 6.6-8.2). Taking the square
+ * roots and divides out altogether (a wrong result, to find the bound) made the forward 0-14% and the backward
+ * 0-10% faster: they are not what holds either back from the copy bandwidth.
+ *
  * Defines: LRN_VEC (2, 4, 8 or 16; default 16, for AVX-512 CPUs): pixels per vector; LRN_AHEAD (default 10):
  * how many channels on the backward prefetches.
  * Tensors are (pointer, element offset) pairs; every kernel guards its tail. */

@@ -77,11 +77,15 @@ check "mini model: step_share in the JSON" $? "$(tail -c 300 "$tmp/model.json")"
 # product when the bench has OpenBLAS.
 expect "mini sgemm" 0 "^sgemm\.tn +fc[0-9]+ weights m[0-9]+ n[0-9]+ k3 " -- \
   "$bin" --shapes mini --batch 3 --reps 1 --only sgemm --json "$tmp/sgemm.json"
+# Each is held against the arithmetic peak measured again beside it.
 "$py" -c 'import json, sys; o = json.load(open(sys.argv[1])); rows = o["results"]
 host = o["host_sgemm_gflops"] > 0
 bad = [r for r in rows if host != (r.get("host_gflops_at_shape", 0) > 0)]
+bad += [r for r in rows if not r.get("arith_beside_gflops", 0) > 0 or r["target_of"] != "gemm"
+        or abs(r["pct"] - 100 * r["gflops"] / r["arith_beside_gflops"]) > 0.02 * r["pct"] + 0.01
+        or r["pct"] != r["pct_gemm"] or r["verdict"] != ("ok" if r["pct"] >= 50 else "miss")]
 sys.exit(bad if bad or len(rows) != 9 else 0)' "$tmp/sgemm.json"
-check "mini sgemm: OpenBLAS on each product" $? "$(head -c 900 "$tmp/sgemm.json")"
+check "mini sgemm: OpenBLAS on each product, the peak beside each row" $? "$(head -c 900 "$tmp/sgemm.json")"
 
 # A description file: one conv and one relu on a 9x9 image; the relu row is labelled by its conv.
 cat >"$tmp/tiny.net" <<'NET'

@@ -6,7 +6,10 @@
 #include "ops/conv.h"
 
 /* The blocking of the direct kernels. KB, the channels per work-item, is fixed in cl/conv.cl; RB is its
- * default there (the workspace plan depends on it, so it is not tuned). CONV_PX and conv_direct_forward's
+ * default there (the workspace plan depends on it, so it is not tuned: with 4, 6 and 8 taps a work-item the
+ * backward weights of conv1-5 ran within the noise of one another, three alternating rounds of bench_kernels
+ * --only conv.backward_weights.direct at batch 32 on PoCL, AVX-512, 2026-12-08; 4 was 5-15% slower at conv3-5
+ * in one round). CONV_PX and conv_direct_forward's
  * work-group size come from the device's tuning table (c->tune, runtime/tune.h), which builds the program
  * with the same value: the launcher never uses a constant of its own for them. */
 #define CONV_KB 16
