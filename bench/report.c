@@ -191,9 +191,9 @@ void report_end(struct bench_report *r)
                  r->arith_gflops);
     summary_target(r, n, ROLE_ARITH, arith);
     char memory[200];
-    if (r->beside_hi > 0)
+    if (r->copy_hi > 0)
         snprintf(memory, sizeof memory, "memory-bound (relu, lrn, maxpool, dropout, sgd) against the copy peak "
-                 "measured beside each row (%.1f-%.1f GB/s)", r->beside_lo, r->beside_hi);
+                 "measured beside each row (%.1f-%.1f GB/s)", r->copy_lo, r->copy_hi);
     else
         snprintf(memory, sizeof memory, "memory-bound (relu, lrn, maxpool, dropout, sgd) against copy %.1f GB/s",
                  r->copy.gbs);
@@ -290,13 +290,12 @@ acl_status report_time_host(struct acl_ctx *c, struct bench_report *r, const str
         st = peak_runs(c, r, role, peak + BENCH_BESIDE_RUNS);
     if (st == ACL_OK && role == ROLE_MEMORY) {
         b.copy_gbs = bench_median(peak, 2 * BENCH_BESIDE_RUNS);
-        widen(&r->beside_lo, &r->beside_hi, b.copy_gbs);
+        widen(&r->copy_lo, &r->copy_hi, b.copy_gbs);
     } else if (st == ACL_OK && role == ROLE_ARITH) {
         b.arith_gflops = bench_median(peak, 2 * BENCH_BESIDE_RUNS);
         widen(&r->arith_lo, &r->arith_hi, b.arith_gflops);
     }
-    int memory = role == ROLE_MEMORY;
-    if (st == ACL_OK && memory && item->bytes <= BENCH_SMALL_BYTES)
+    if (st == ACL_OK && role == ROLE_MEMORY && item->bytes <= BENCH_SMALL_BYTES)
         st = bench_copy_at(c, item->bytes, r->reps, &b.copy_at_size_gbs);
     if (st == ACL_OK)
         report_row_beside(r, item, &res, &b);

@@ -27,7 +27,7 @@ struct bench_report {
     struct bench_row *row; /* the first kept rows, for the summary */
     int kept, row_cap;
     struct bench_copy copy; /* the device's copy bandwidth measured at the start (the table's header) */
-    double beside_lo, beside_hi; /* the range of the copy peaks measured beside the memory-bound rows */
+    double copy_lo, copy_hi; /* the range of the copy peaks measured beside the memory-bound rows */
     double gemm_gflops;  /* acl_gemm SGEMM 2048^3 on the device */
     double host_gflops;  /* OpenBLAS SGEMM 2048^3 on the host (0: not measured) */
     int host_threads;
