@@ -18,8 +18,8 @@ static void usage(void)
 {
     printf("usage: alexnet-cl tune [--device N|NAME] [--model paper|torchvision|mini|FILE] [--batch N]\n"
            "                       [--budget SECONDS] [-v]\n\n"
-           "Searches the engine's kernel parameters (CONV_PX and the direct convolution's work-group,\n"
-           "LRN_VEC, MAXPOOL_VEC; for the fully connected layers, the own SGEMM's tiles where it serves\n"
+           "Searches the engine's kernel parameters (CONV_PX, CONV_PX_FEW and the direct convolution's\n"
+           "work-group, LRN_VEC, MAXPOOL_VEC; for the fully connected layers, the own SGEMM's tiles where it serves\n"
            "them (CPUs), else CLBlast's Xgemm parameters (GPUs, or ACL_GEMM=clblast))\n"
            "for the layer shapes the model uses at that batch,\n"
            "checks every candidate against the host reference before timing it (OpenCL profiling, median\n"
