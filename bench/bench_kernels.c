@@ -86,7 +86,7 @@ int main(int argc, char **argv)
     int cpu = !strcmp(c->dev.info.type, "CPU");
     r.arith_host = cpu && r.host_gflops > 0;
     r.arith_gflops = r.arith_host ? r.host_gflops : r.gemm_gflops;
-    r.arith_name = cpu && r.host_gflops > 0 ? "host OpenBLAS SGEMM" : "device acl_gemm SGEMM";
+    r.arith_name = r.arith_host ? "host OpenBLAS SGEMM" : "device acl_gemm SGEMM";
     if (why)
         printf("host SGEMM peak not measured: %s\n", why);
     char device[200];

@@ -53,7 +53,7 @@ void report_begin(struct bench_report *r, const char *device)
         printf("host OpenBLAS %.1f GFLOP/s on %d threads\n", r->host_gflops, r->host_threads);
     else
         printf("host OpenBLAS not measured\n");
-    printf("%%gemm is against %s, %%copy against the copy kernel's bandwidth, each measured again beside the row "
+    printf("%%gemm is against %s, %%copy against the copy peak, each measured again beside the row "
            "(peak: its GFLOP/s or GB/s, the median of %d runs just before the row's and %d just after); targets: "
            "arithmetic >= %.0f%% gemm, memory-bound >= %.0f%% copy; alt: an algorithm the model does not pick at "
            "this shape\n", r->arith_name, BENCH_BESIDE_RUNS, BENCH_BESIDE_RUNS, BENCH_TARGET_ARITH,
