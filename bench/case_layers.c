@@ -131,6 +131,21 @@ static acl_status enqueue_fc(struct acl_ctx *c, void *arg)
                        : fc_forward(c, V(a->y), V(a->x), V(a->w), V(a->bias), &a->s, NULL);
 }
 
+/* OpenBLAS on the products of fc_forward (NT) or fc_backward (NN for dx, TN with beta 1 for dW), GFLOP/s over
+ * them together; 0 where the host peak was not measured. A layer's row can then say whether its shape or its
+ * kernel holds it back (fc8 at batch 32: OpenBLAS itself reaches about half its 2048^3 peak there). */
+static double host_fc(const struct bench_report *r, const struct fc_shape *s, int backward)
+{
+    if (r->host_gflops <= 0)
+        return 0;
+    double flops = 2.0 * s->n * s->in * s->out;
+    if (!backward)
+        return bench_host_sgemm_at(r->host_threads, 0, 1, s->n, s->out, s->in, 0.0f);
+    double nn = bench_host_sgemm_at(r->host_threads, 0, 0, s->n, s->in, s->out, 0.0f);
+    double tn = bench_host_sgemm_at(r->host_threads, 1, 0, s->out, s->in, s->n, 1.0f);
+    return nn > 0 && tn > 0 ? 2 * flops / (flops / nn + flops / tn) : 0;
+}
+
 acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
 {
     acl_status st = ACL_OK;
@@ -159,7 +174,7 @@ acl_status bench_case_fc(struct acl_ctx *c, struct bench_report *r)
             struct bench_item item = {"", "", (a.backward ? 4 : 2) * n * in * out, 4 * bytes, enqueue_fc, &a, 0};
             snprintf(item.kernel, sizeof item.kernel, "fc.%s", a.backward ? "backward" : "forward");
             snprintf(item.shape, sizeof item.shape, "%s N%d %d->%d", label, r->batch, a.s.in, a.s.out);
-            ACL_TRY(report_time(c, r, &item));
+            ACL_TRY(report_time_host(c, r, &item, report_wants(r, item.kernel) ? host_fc(r, &a.s, a.backward) : 0));
         }
     cleanup:
         bench_bufs_free(&b);

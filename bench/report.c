@@ -170,7 +170,7 @@ static void summary_target(const struct bench_report *r, int n, enum bench_role 
             snprintf(shortby, sizeof shortby, "%.2fx short", target / w->pct);
         char host[64] = "";
         if (w->host_pct > 0)
-            snprintf(host, sizeof host, " (OpenBLAS on this product: %.0f%%)", w->host_pct);
+            snprintf(host, sizeof host, " (OpenBLAS on the same products: %.0f%%)", w->host_pct);
         printf("    %s %s: %.1f%% of %s, target %.0f%%: %s%s\n", w->kernel, w->shape, w->pct,
                w->small ? "a copy of its bytes" : of, target, shortby, host);
     }
