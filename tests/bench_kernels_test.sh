@@ -87,6 +87,14 @@ bad += [r for r in rows if not r.get("arith_beside_gflops", 0) > 0 or r["target_
 sys.exit(bad if bad or len(rows) != 9 else 0)' "$tmp/sgemm.json"
 check "mini sgemm: OpenBLAS on each product, the peak beside each row" $? "$(head -c 900 "$tmp/sgemm.json")"
 
+# The fully connected layers' rows carry OpenBLAS on their pass's products too: mini's fc6, fc7 and fc8, both ways.
+expect "mini fc" 0 "^fc\.backward +fc8 N3 " -- "$bin" --shapes mini --batch 3 --reps 1 --only fc --json "$tmp/fc.json"
+"$py" -c 'import json, sys; o = json.load(open(sys.argv[1])); rows = o["results"]
+host = o["host_sgemm_gflops"] > 0
+bad = [r for r in rows if host != (r.get("host_gflops_at_shape", 0) > 0) or not r.get("arith_beside_gflops", 0) > 0]
+sys.exit(bad if bad or len(rows) != 6 else 0)' "$tmp/fc.json"
+check "mini fc: OpenBLAS on each pass's products" $? "$(head -c 900 "$tmp/fc.json")"
+
 # A description file: one conv and one relu on a 9x9 image; the relu row is labelled by its conv.
 cat >"$tmp/tiny.net" <<'NET'
 input channels=2 size=9
