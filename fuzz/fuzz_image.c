@@ -2,10 +2,8 @@
  * for the resize of whatever decodes. */
 // fuzz-sources: src/data/*.c
 // fuzz-libs: -lz -lm
-// Built and run by scripts/fuzz.sh; by hand, from the repository root:
-//   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc
-//     fuzz/fuzz_image.c src/data/*.c src/runtime/error.c -lz -lm -o fuzz_image
-//   ./fuzz_image -max_total_time=120 fuzz/corpus/image
+// Built and run by scripts/fuzz.sh (stb_image_impl.c is compiled there with its own flags):
+//   scripts/fuzz.sh 120 image
 #include <stdint.h>
 #include <stdlib.h>
 

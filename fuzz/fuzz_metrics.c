@@ -1,6 +1,6 @@
 /* fuzz_metrics.c: libFuzzer target for the metrics.jsonl reader behind the HTML report (a file a crashed or
  * edited run may have left in any state). */
-// fuzz-sources: src/train/report_metrics.c src/data/decode.c
+// fuzz-sources: src/train/report_metrics.c src/data/decode.c src/data/stb_image_impl.c
 // fuzz-libs: -lm
 // Built and run by scripts/fuzz.sh; replay a crash with build-fuzz/fuzz_metrics FILE.
 #include <stdint.h>

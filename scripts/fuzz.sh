@@ -4,6 +4,7 @@
 # Usage: scripts/fuzz.sh [SECONDS per target, default 30] [TARGET...]   (targets: fuzz/fuzz_TARGET.c; default all)
 # New inputs the fuzzer finds go to build-fuzz/corpus/<target>/ (the committed seeds stay as they are);
 # a crashing input is saved as build-fuzz/crash-<target>-*, to replay with build-fuzz/fuzz_<target> FILE.
+# ACL_FUZZ_SEED=N starts libFuzzer's search from seed N (the default draws one; scripts/test.sh fixes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -29,16 +30,28 @@ for t in "${targets[@]}"; do
   # A target may name more sources and libraries on a line `// fuzz-sources: ...` / `// fuzz-libs: ...`.
   extra=$(sed -n 's|^// fuzz-sources: ||p' "fuzz/fuzz_$t.c")
   libs=$(sed -n 's|^// fuzz-libs: ||p' "fuzz/fuzz_$t.c")
+  # Sources built with their own flags, as CMakeLists.txt builds them (the top of each file says why).
+  srcs=()
   # shellcheck disable=SC2086
-  clang "${flags[@]}" "fuzz/fuzz_$t.c" "${lib[@]}" $extra -o "$out/fuzz_$t" $libs
+  for s in "${lib[@]}" $extra; do
+    if [ "$s" = src/data/stb_image_impl.c ]; then
+      clang "${flags[@]}" -fwrapv -fno-sanitize=undefined -c "$s" -o "$out/stb_image_impl.o"
+      s=$out/stb_image_impl.o
+    fi
+    srcs+=("$s")
+  done
+  # shellcheck disable=SC2086
+  clang "${flags[@]}" "fuzz/fuzz_$t.c" "${srcs[@]}" -o "$out/fuzz_$t" $libs
   mkdir -p "$out/corpus/$t"
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "== fuzz_$t: running ${seconds}s over fuzz/corpus/$t"
   # -rss_limit_mb: a reader that allocates what a header claims would trip it; -timeout: one input hanging.
+  seed=()
+  [ -n "${ACL_FUZZ_SEED:-}" ] && seed=(-seed="$ACL_FUZZ_SEED")
   status=0
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$out/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
+    "$out/fuzz_$t" "${dict[@]}" "${seed[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$out/crash-$t-" "$out/corpus/$t" "fuzz/corpus/$t" \
     >"$out/fuzz_$t.log" 2>&1 || status=$?
   grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)" "$out/fuzz_$t.log" || true

@@ -35,4 +35,6 @@ echo "== kernels under Oclgrind (tiny shapes)"
 scripts/oclgrind-check.sh build
 
 echo "== fuzz targets, briefly (libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer)"
-scripts/fuzz.sh "${ACL_FUZZ_SECONDS:-10}"
+# A fixed seed, so a failure here replays on the same machine and a pass does not hinge on the draw; searching
+# with new seeds is for longer runs by hand (scripts/fuzz.sh 600), whose finds become seeds and tests.
+ACL_FUZZ_SEED=${ACL_FUZZ_SEED:-1} scripts/fuzz.sh "${ACL_FUZZ_SECONDS:-10}"

@@ -1,4 +1,4 @@
-/* decode.c: JPEG/PNG decoding with stb_image (the one file that holds its implementation), header checks,
+/* decode.c: JPEG/PNG decoding with stb_image (its implementation is in stb_image_impl.c), header checks,
  * completeness walks and whole-file reading. */
 #include "data/decode.h"
 
@@ -9,58 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/stb_image_impl.h"
 #include "runtime/error.h"
-
-/* ---- stb_image, configured -------------------------------------------------------------------- */
-
-/* Every allocation stb makes goes through here: we record the largest request (tests show a huge header is
- * refused without a large allocation) and refuse any request past a per-call ceiling as a second line of
- * defence behind the header check. */
-static _Thread_local size_t peak_alloc;
-static _Thread_local size_t alloc_ceiling = (size_t)-1;
-
-static void *decode_malloc(size_t n)
-{
-    if (n > peak_alloc)
-        peak_alloc = n;
-    return n > alloc_ceiling ? NULL : malloc(n);
-}
-
-static void *decode_realloc(void *p, size_t n)
-{
-    if (n > peak_alloc)
-        peak_alloc = n;
-    return n > alloc_ceiling ? NULL : realloc(p, n);
-}
-
-size_t acl_decode_peak_alloc(void) { return peak_alloc; }
-void acl_decode_reset_peak_alloc(void) { peak_alloc = 0; }
-
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_STATIC /* keep stb's symbols out of the shared library's interface */
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_PNG
-#define STBI_NO_STDIO /* we read files ourselves, with a size limit */
-#define STBI_NO_LINEAR
-#define STBI_NO_HDR
-#define STBI_MAX_DIMENSIONS 65535 /* a backstop: our own limit (lim->max_side) is checked first */
-#define STBI_MALLOC(sz) decode_malloc(sz)
-#define STBI_REALLOC(p, sz) decode_realloc(p, sz)
-#define STBI_FREE(p) free(p)
-/* With STB_IMAGE_STATIC the functions we do not call are unused statics; GCC reports those at the end of the
- * file, so this one warning stays off for the whole file. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#if defined(__has_include) && !__has_include(<stb_image.h>)
-#include <stb/stb_image.h> /* Debian's place, when stb's folder is not on the include path (scripts/fuzz.sh) */
-#else
-#include <stb_image.h>
-#endif
-#pragma GCC diagnostic pop
 
 /* ---- images ----------------------------------------------------------------------------------- */
 
@@ -80,8 +30,8 @@ struct acl_decode_limits acl_decode_default_limits(void)
 static struct acl_decode_limits limits_or_default(const struct acl_decode_limits *lim)
 {
     struct acl_decode_limits l = lim ? *lim : acl_decode_default_limits();
-    if (l.max_side <= 0 || l.max_side > STBI_MAX_DIMENSIONS)
-        l.max_side = STBI_MAX_DIMENSIONS;
+    if (l.max_side <= 0 || l.max_side > ACL_STB_MAX_SIDE)
+        l.max_side = ACL_STB_MAX_SIDE;
     if (l.max_pixels <= 0)
         l.max_pixels = ACL_DECODE_MAX_PIXELS;
     if (l.max_file_bytes == 0 || l.max_file_bytes > (size_t)INT_MAX)
@@ -246,13 +196,11 @@ static acl_status check_header(const uint8_t *buf, size_t len, const char *name,
     if (why)
         return acl_fail(ACL_ERR_FORMAT, "%s: %s", name, why);
     int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_memory(buf, (int)len, &w, &h, &c)) {
-        const char *reason = stbi_failure_reason();
-        if (!reason)
-            reason = "?";
+    if (!acl_stb_info(buf, (int)len, &w, &h, &c)) {
+        const char *reason = acl_stb_failure_reason();
         if (strcmp(reason, "too large") == 0)
             return acl_fail(ACL_ERR_FORMAT, "%s: the image header claims a size over %d pixels a side or 1 Gpx "
-                            "(stb_image: %s)", name, STBI_MAX_DIMENSIONS, reason);
+                            "(stb_image: %s)", name, ACL_STB_MAX_SIDE, reason);
         if (!is_jpeg(buf, len) && !is_png(buf, len))
             return acl_fail(ACL_ERR_FORMAT, "%s: not a JPEG or PNG image (stb_image: %s)", name, reason);
         return acl_fail(ACL_ERR_FORMAT, "%s: corrupt %s header (stb_image: %s)", name,
@@ -294,15 +242,12 @@ acl_status acl_decode_image(const uint8_t *buf, size_t len, const char *name, co
         return st;
     /* The header is within limits: no honest decode needs more than 8 bytes a pixel (16-bit RGBA) in one
      * block, plus slack for compressed data and tables. */
-    alloc_ceiling = (size_t)w * (size_t)h * 8 + ((size_t)64 << 20) + len;
-    int dw = 0, dh = 0, dc = 0;
-    uint8_t *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 3);
-    alloc_ceiling = (size_t)-1;
-    if (!px) {
-        const char *why = stbi_failure_reason();
+    size_t ceiling = (size_t)w * (size_t)h * 8 + ((size_t)64 << 20) + len;
+    int dw = 0, dh = 0;
+    uint8_t *px = acl_stb_load_rgb(buf, (int)len, ceiling, &dw, &dh);
+    if (!px)
         return acl_fail(ACL_ERR_FORMAT, "%s: corrupt %s data (stb_image: %s)", name,
-                        is_jpeg(buf, len) ? "JPEG" : "PNG", why ? why : "?");
-    }
+                        is_jpeg(buf, len) ? "JPEG" : "PNG", acl_stb_failure_reason());
     if (dw != w || dh != h) {
         free(px);
         return acl_fail(ACL_ERR_FORMAT, "%s: decoded %dx%d but the header said %dx%d", name, dw, dh, w, h);

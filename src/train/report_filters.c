@@ -10,7 +10,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC /* keep stb's symbols out of the shared library's interface */
 #define STBI_WRITE_NO_STDIO    /* we write through io/atomic.h */
-#pragma GCC diagnostic ignored "-Wunused-function" /* the writers we do not call (see data/decode.c) */
+#pragma GCC diagnostic ignored "-Wunused-function" /* the writers we do not call (see data/stb_image_impl.c) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wsign-compare"
