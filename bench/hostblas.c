@@ -9,12 +9,6 @@
 #ifdef ACL_HAVE_OPENBLAS
 #include <cblas.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double now_s(void)
 {
     struct timespec t;
@@ -56,8 +50,8 @@ double bench_host_sgemm_at(int threads, int ta, int tb, int m, int n, int k, flo
         if (r >= 0)
             s[r] = now_s() - t0;
     }
-    qsort(s, REPS, sizeof s[0], cmp_double);
-    gflops = s[REPS / 2] > 0 ? 2.0 * m * n * k / (s[REPS / 2] * 1e9) : 0;
+    double t = bench_median(s, REPS);
+    gflops = t > 0 ? 2.0 * m * n * k / (t * 1e9) : 0;
     settle();
 done:
     free(a);
